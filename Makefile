@@ -1,0 +1,59 @@
+# Two commands for a newcomer: `make run` and `make test`. Both install what they need
+# (system packages through apt, a .venv, the requirements) and do nothing twice.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+DATA ?= $(CURDIR)/var
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# What the product needs on every machine, and what only the tests need.
+APT_RUN := libvlc5 libvlc-bin vlc-plugin-base python3-venv
+APT_TEST := chromium shellcheck systemd
+STAMP := $(VENV)/.stamp
+
+.PHONY: run test test-fast test-slow bench setup setup-test check clean
+
+$(VENV)/.apt-run:
+	@bash deploy/apt-ensure.sh $(APT_RUN)
+	@mkdir -p $(VENV) && touch $@
+
+$(VENV)/.apt-test: $(VENV)/.apt-run
+	@bash deploy/apt-ensure.sh $(APT_TEST)
+	@touch $@
+
+$(VENV)/bin/python: | $(VENV)/.apt-run
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.req-run: requirements.txt $(VENV)/bin/python
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+$(VENV)/.req-test: requirements-test.txt requirements.txt $(VENV)/bin/python
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
+	@touch $@
+
+setup: $(VENV)/.apt-run $(VENV)/.req-run
+
+setup-test: setup $(VENV)/.apt-test $(VENV)/.req-test
+
+run: setup
+	@EVERGREEN_DATA=$(DATA) $(PY) -m content demo
+	@EVERGREEN_DATA=$(DATA) $(PY) -m content.run
+
+# Everything, slow journeys included.
+test: setup-test
+	$(PY) -m pytest
+
+# Without the slow journeys (browser, power-cut soak): for a quick loop while working.
+test-fast: setup-test
+	$(PY) -m pytest -m "not slow"
+
+test-slow: setup-test
+	$(PY) -m pytest -m slow
+
+bench: setup-test
+	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache test-output

@@ -1,0 +1,216 @@
+"""Reading and changing the library: residents, their songs, plays, the audit log.
+
+Plain functions over a sqlite-utils Database opened by `content.db.connect`; every
+change runs inside `content.db.write` so it takes the write lock up front.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+from content.db import LibraryError, write
+
+
+def utcnow() -> str:
+    """Timestamps are ISO-8601 UTC strings with a Z, so they sort as text."""
+    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True)
+class Resident:
+    id: int
+    name: str
+    birth_year: int | None
+    full_name: str | None = None
+    photo: str | None = None
+    volume_cap: int | None = None
+    start_volume: int | None = None
+    session_minutes: int | None = None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> "Resident":
+        return cls(
+            id=row["id"],
+            name=row["name"],
+            birth_year=row["birth_year"],
+            full_name=row.get("full_name"),
+            photo=row.get("photo"),
+            volume_cap=row.get("volume_cap"),
+            start_volume=row.get("start_volume"),
+            session_minutes=row.get("session_minutes"),
+        )
+
+
+@dataclass(frozen=True)
+class ResidentSong:
+    """A song as it stands for one resident."""
+
+    song_id: int
+    sha256: str
+    ext: str
+    title: str
+    artist: str
+    album: str
+    year: int | None
+    year_source: str | None
+    duration: float
+    favourite: bool
+    never_play: bool
+    note: str
+    unplayable: bool
+
+    @property
+    def filename(self) -> str:
+        return f"{self.sha256}.{self.ext}"
+
+
+def add_resident(db: sqlite_utils.Database, name: str, birth_year: int | None = None, **extra: Any) -> Resident:
+    name = " ".join(name.split())
+    if not name:
+        raise LibraryError("A resident needs a name.")
+    if birth_year is not None and not (1900 <= int(birth_year) <= _dt.date.today().year):
+        raise LibraryError(f"{birth_year} does not look like a birth year.")
+    with write(db):
+        if find_resident(db, name) is not None:
+            raise LibraryError(f"There is already a resident called {name}.")
+        rid = db["residents"].insert({"name": name, "birth_year": birth_year, **extra}).last_pk
+        audit(db, "resident.add", resident_id=rid, detail={"name": name})
+    return get_resident(db, rid)
+
+
+def get_resident(db: sqlite_utils.Database, resident_id: int) -> Resident:
+    rows = list(db.query("SELECT * FROM residents WHERE id = ?", [resident_id]))
+    if not rows:
+        raise LibraryError(f"There is no resident number {resident_id}.")
+    return Resident.from_row(rows[0])
+
+
+def find_resident(db: sqlite_utils.Database, name: str) -> Resident | None:
+    rows = list(db.query("SELECT * FROM residents WHERE name = ? COLLATE NOCASE", [" ".join(name.split())]))
+    return Resident.from_row(rows[0]) if rows else None
+
+
+def resident_by_name(db: sqlite_utils.Database, name: str) -> Resident:
+    """Like find_resident, but a missing resident is an error a person can read."""
+    found = find_resident(db, name)
+    if found is None:
+        raise LibraryError(f"There is no resident called {name}.")
+    return found
+
+
+def list_residents(db: sqlite_utils.Database) -> list[Resident]:
+    return [Resident.from_row(r) for r in db.query("SELECT * FROM residents ORDER BY name COLLATE NOCASE")]
+
+
+_RESIDENT_SONG_SQL = """
+SELECT s.id AS song_id, s.sha256, s.ext, s.title, s.artist, s.album, s.year, s.year_source,
+       s.duration, s.unplayable, rs.favourite, rs.never_play, rs.note
+FROM resident_songs rs JOIN songs s ON s.id = rs.song_id
+WHERE rs.resident_id = ?
+"""
+
+
+def resident_songs(db: sqlite_utils.Database, resident_id: int, *, include_never: bool = True) -> list[ResidentSong]:
+    sql = _RESIDENT_SONG_SQL
+    if not include_never:
+        sql += " AND rs.never_play = 0"
+    sql += " ORDER BY COALESCE(rs.position, 1e9), s.artist COLLATE NOCASE, s.title COLLATE NOCASE"
+    return [
+        ResidentSong(
+            song_id=r["song_id"], sha256=r["sha256"], ext=r["ext"], title=r["title"],
+            artist=r["artist"], album=r["album"], year=r["year"], year_source=r["year_source"],
+            duration=r["duration"], favourite=bool(r["favourite"]), never_play=bool(r["never_play"]),
+            note=r["note"], unplayable=bool(r["unplayable"]),
+        )
+        for r in db.query(sql, [resident_id])
+    ]
+
+
+def link_song(db: sqlite_utils.Database, resident_id: int, song_id: int, *, user_id: int | None = None) -> bool:
+    """Give a resident a song. Returns False when they already had it."""
+    with write(db):
+        cur = db.execute(
+            "INSERT OR IGNORE INTO resident_songs (resident_id, song_id, added_by) VALUES (?, ?, ?)",
+            [resident_id, song_id, user_id],
+        )
+        return cur.rowcount == 1
+
+
+def set_song_flags(
+    db: sqlite_utils.Database,
+    resident_id: int,
+    song_id: int,
+    *,
+    favourite: bool | None = None,
+    never_play: bool | None = None,
+    never_play_reason: str | None = None,
+    note: str | None = None,
+    user_id: int | None = None,
+) -> None:
+    changes: dict[str, Any] = {}
+    if favourite is not None:
+        changes["favourite"] = int(favourite)
+    if never_play is not None:
+        changes["never_play"] = int(never_play)
+        changes["never_play_reason"] = (never_play_reason or None) if never_play else None
+    if note is not None:
+        changes["note"] = note.strip()
+    if not changes:
+        return
+    with write(db):
+        sets = ", ".join(f"{k} = ?" for k in changes)
+        cur = db.execute(
+            f"UPDATE resident_songs SET {sets} WHERE resident_id = ? AND song_id = ?",
+            [*changes.values(), resident_id, song_id],
+        )
+        if cur.rowcount != 1:
+            raise LibraryError("That song is not in this resident's library.")
+        audit(db, "song.flags", user_id=user_id, resident_id=resident_id, song_id=song_id, detail=changes)
+
+
+def mark_unplayable(db: sqlite_utils.Database, song_id: int, reason: str) -> None:
+    with write(db):
+        db.execute("UPDATE songs SET unplayable = 1, unplayable_reason = ? WHERE id = ?", [reason, song_id])
+        audit(db, "song.unplayable", song_id=song_id, detail={"reason": reason})
+
+
+def audit(
+    db: sqlite_utils.Database,
+    action: str,
+    *,
+    user_id: int | None = None,
+    resident_id: int | None = None,
+    song_id: int | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Append to the audit log (inside the caller's write transaction when there is one)."""
+    with write(db):
+        db.execute(
+            "INSERT INTO audit_log (at, user_id, action, resident_id, song_id, detail) VALUES (?, ?, ?, ?, ?, ?)",
+            [utcnow(), user_id, action, resident_id, song_id, json.dumps(detail or {}, default=str)],
+        )
+
+
+def get_setting(db: sqlite_utils.Database, key: str, default: Any = None) -> Any:
+    rows = list(db.query("SELECT value FROM settings WHERE key = ?", [key]))
+    return json.loads(rows[0]["value"]) if rows else default
+
+
+def set_setting(db: sqlite_utils.Database, key: str, value: Any) -> None:
+    with write(db):
+        db.execute(
+            "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [key, json.dumps(value)],
+        )
+
+
+def song_users(db: sqlite_utils.Database, song_id: int) -> list[str]:
+    """Names of the residents who have this song."""
+    return [r["name"] for r in db.query(
+        "SELECT r.name FROM resident_songs rs JOIN residents r ON r.id = rs.resident_id WHERE rs.song_id = ? ORDER BY r.name",
+        [song_id],
+    )]

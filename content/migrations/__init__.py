@@ -1,0 +1,43 @@
+"""Numbered schema migrations, applied in order whenever the library is opened.
+
+Each module here named `mNNNN_what.py` defines `migrate(db)`; the module name is the
+migration's name in `_sqlite_migrations`, so never rename or renumber one that has
+shipped. Add a new module for every schema change.
+"""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sqlite3
+
+from sqlite_utils.migrations import Migrations
+
+MIGRATIONS = Migrations("evergreen")
+
+
+def run_script(db, script: str) -> None:
+    """Run several statements inside the caller's transaction.
+
+    sqlite3's executescript() would COMMIT first and break the migration's atomicity,
+    so statements are split and run one by one.
+    """
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            db.execute(statement)
+            statement = ""
+    if statement.strip():
+        raise ValueError(f"incomplete SQL statement in migration: {statement!r}")
+
+
+def _register() -> None:
+    names = sorted(
+        m.name for m in pkgutil.iter_modules(__path__) if m.name.startswith("m")
+    )
+    for name in names:
+        module = importlib.import_module(f"{__name__}.{name}")
+        MIGRATIONS(name=name)(module.migrate)
+
+
+_register()

@@ -1,0 +1,36 @@
+"""Shared fixtures: a real library (SQLite file + media folder) in a temporary folder."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+
+from content import db as dbmod
+from content import library
+
+
+@dataclass
+class Lib:
+    db: sqlite_utils.Database
+    db_path: Path
+    media: Path
+    data: Path
+
+
+@pytest.fixture
+def lib(tmp_path: Path) -> Lib:
+    data = tmp_path / "data"
+    data.mkdir()
+    media = data / "media"
+    media.mkdir()
+    db_path = data / "library.db"
+    database = dbmod.connect(db_path)
+    yield Lib(database, db_path, media, data)
+    database.close()
+
+
+@pytest.fixture
+def mary(lib: Lib) -> library.Resident:
+    return library.add_resident(lib.db, "Mary", birth_year=1938)
