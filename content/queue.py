@@ -1,14 +1,17 @@
 """Building a resident's play order: the interface between the library and the kiosk.
 
-The kiosk calls `build_queue` whenever it needs more songs. It is pure (no database,
-no clock, no global random): everything it needs comes in as arguments, so it can be
-tested with a seeded Random. The era engine supplies the weighting behind it.
+The kiosk calls `next_songs` whenever it needs more songs. That reads what the weighting
+needs from the library and hands it to `build_queue`, which is pure (no database, no
+clock, no global random), so the order can be tested with a seeded Random.
 """
 from __future__ import annotations
 
 import random
+import time
 from dataclasses import dataclass, field
 from typing import Sequence
+
+import sqlite_utils
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,7 @@ class QueueContext:
     birth_year: int | None = None
     recent: Sequence[int] = field(default_factory=tuple)   # song ids, most recent last
     decade: int | None = None                              # decade radio: 1950 for the 1950s
+    fallback: Sequence[Candidate] = field(default_factory=tuple)  # other residents' songs, to top up decade radio
 
 
 FAVOURITE_WEIGHT = 3.0
@@ -62,3 +66,52 @@ def build_queue(
         order.append(pick.song_id)
         last = pick.song_id
     return order
+
+
+def candidates(db: sqlite_utils.Database, resident_id: int, *, now: float | None = None) -> list[Candidate]:
+    """The resident's songs with their play history, as the weighting needs them."""
+    now = time.time() if now is None else now
+    rows = db.query(
+        """
+        SELECT s.id, s.title, s.artist, s.year, s.unplayable, rs.favourite, rs.never_play,
+               (SELECT COUNT(*) FROM plays p WHERE p.song_id = s.id AND p.resident_id = rs.resident_id
+                  AND p.ended_how IN ('next', 'previous') AND p.seconds_heard < 20) AS early_skips,
+               (SELECT MAX(started_at) FROM plays p WHERE p.song_id = s.id AND p.resident_id = rs.resident_id) AS last
+        FROM resident_songs rs JOIN songs s ON s.id = rs.song_id
+        WHERE rs.resident_id = ?
+        """,
+        [resident_id],
+    )
+    out = []
+    for r in rows:
+        last = r["last"]
+        ago = None
+        if last:
+            ago = max(0.0, now - _parse_ts(last))
+        out.append(Candidate(
+            song_id=r["id"], title=r["title"], artist=r["artist"], year=r["year"],
+            favourite=bool(r["favourite"]), never_play=bool(r["never_play"]),
+            unplayable=bool(r["unplayable"]), early_skips=r["early_skips"], last_played_s_ago=ago,
+        ))
+    return out
+
+
+def next_songs(
+    db: sqlite_utils.Database,
+    resident_id: int,
+    rng: random.Random,
+    *,
+    recent: Sequence[int] = (),
+    decade: int | None = None,
+    length: int = 20,
+) -> list[int]:
+    """What the kiosk calls: the next `length` song ids for this resident (may be empty)."""
+    birth = db.execute("SELECT birth_year FROM residents WHERE id = ?", [resident_id]).fetchone()
+    context = QueueContext(birth_year=birth[0] if birth else None, recent=tuple(recent), decade=decade)
+    return build_queue(candidates(db, resident_id), context, rng, length)
+
+
+def _parse_ts(ts: str) -> float:
+    import datetime as dt
+
+    return dt.datetime.fromisoformat(ts.replace("Z", "+00:00")).timestamp()
