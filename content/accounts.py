@@ -1,0 +1,339 @@
+"""People who use the admin: staff and family accounts, invites, first-run setup, and who may
+see which resident.
+
+Families see only the residents they are linked to; staff see everyone. Passwords are
+hashed with werkzeug (scrypt); invite tokens and the setup code are stored only as hashes,
+so a copy of the database does not let anyone in.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from content import library
+from content.db import LibraryError, write
+
+ROLES = ("staff", "family")
+MIN_PASSWORD = 8
+INVITE_DAYS = 7
+# Failed logins: a few free tries, then each further try waits longer (30 s, 60 s, ...),
+# up to 15 minutes. Counted per email, and per address with a higher allowance because a
+# care home's visitors often share one address.
+FREE_TRIES = 5
+FREE_TRIES_PER_ADDRESS = 20
+FAILURE_WINDOW_S = 15 * 60
+FIRST_WAIT_S = 30
+LONGEST_WAIT_S = 15 * 60
+SETUP_CODE_KEY = "setup_code_hash"
+SETUP_EMAIL = "(first-run setup)"
+
+
+class LoginRefused(LibraryError):
+    """A login that did not succeed; the message is safe to show (never says which part was wrong)."""
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    email: str
+    display_name: str
+    role: str
+    password_hash: str
+    disabled: bool = False
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role == "staff"
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.email
+
+    @property
+    def session_stamp(self) -> str:
+        """Changes when the password changes, so other sessions of this account end then."""
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> "User":
+        return cls(id=row["id"], email=row["email"], display_name=row["display_name"], role=row["role"],
+                   password_hash=row["password_hash"], disabled=bool(row["disabled"]))
+
+
+@dataclass(frozen=True)
+class Invite:
+    id: int
+    resident_id: int
+    resident_name: str
+    expires_at: str
+
+
+def _clean_email(email: str) -> str:
+    email = (email or "").strip()
+    if "@" not in email or len(email) > 254 or any(c.isspace() for c in email):
+        raise LibraryError("Please enter an email address, like name@example.com.")
+    return email
+
+
+def check_new_password(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD:
+        raise LibraryError(f"The password needs at least {MIN_PASSWORD} characters.")
+    if len(password) > 1000:
+        raise LibraryError("That password is too long.")
+
+
+def get_user(db: sqlite_utils.Database, user_id: int) -> User | None:
+    rows = list(db.query("SELECT * FROM users WHERE id = ?", [user_id]))
+    return User.from_row(rows[0]) if rows else None
+
+
+def find_user(db: sqlite_utils.Database, email: str) -> User | None:
+    rows = list(db.query("SELECT * FROM users WHERE email = ? COLLATE NOCASE", [(email or "").strip()]))
+    return User.from_row(rows[0]) if rows else None
+
+
+def list_users(db: sqlite_utils.Database) -> list[User]:
+    return [User.from_row(r) for r in db.query("SELECT * FROM users ORDER BY role DESC, email")]
+
+
+def create_user(
+    db: sqlite_utils.Database,
+    email: str,
+    password: str,
+    role: str,
+    *,
+    display_name: str = "",
+    resident_ids: tuple[int, ...] | list[int] = (),
+    created_by: int | None = None,
+) -> User:
+    if role not in ROLES:
+        raise LibraryError("An account is either staff or family.")
+    email = _clean_email(email)
+    check_new_password(password)
+    pw_hash = generate_password_hash(password)
+    with write(db):
+        if find_user(db, email) is not None:
+            raise LibraryError(f"There is already an account for {email}.")
+        uid = db["users"].insert({"email": email, "display_name": " ".join(display_name.split()),
+                                  "role": role, "password_hash": pw_hash}).last_pk
+        for rid in resident_ids:
+            link_resident(db, uid, rid)
+        library.audit(db, "user.add", user_id=created_by, detail={"user": uid, "email": email, "role": role})
+    return get_user(db, uid)
+
+
+def link_resident(db: sqlite_utils.Database, user_id: int, resident_id: int) -> None:
+    library.get_resident(db, resident_id)  # a plain error when there is no such resident
+    with write(db):
+        db.execute("INSERT OR IGNORE INTO user_residents (user_id, resident_id) VALUES (?, ?)", [user_id, resident_id])
+
+
+def change_password(db: sqlite_utils.Database, user: User, old: str, new: str) -> User:
+    if not check_password_hash(user.password_hash, old or ""):
+        raise LibraryError("Your current password was not right.")
+    check_new_password(new)
+    with write(db):
+        db.execute("UPDATE users SET password_hash = ? WHERE id = ?", [generate_password_hash(new), user.id])
+        library.audit(db, "user.password", user_id=user.id)
+    return get_user(db, user.id)
+
+
+# --- logging in, slowed after repeated failures ---------------------------------------
+
+def login_wait(db: sqlite_utils.Database, email: str, remote: str = "", now: float | None = None) -> int:
+    """Seconds this email (or address) must still wait before another try; 0 if none."""
+    now = time.time() if now is None else now
+    since = now - FAILURE_WINDOW_S
+    waits = []
+    for column, value, free in (("email", (email or "").strip(), FREE_TRIES),
+                                ("remote", remote, FREE_TRIES_PER_ADDRESS)):
+        if not value:
+            continue
+        row = next(db.query(
+            f"SELECT COUNT(*) AS n, MAX(at) AS last FROM login_failures WHERE {column} = ? AND at > ?",
+            [value, since]))
+        extra = row["n"] - free
+        if extra >= 0:
+            wait = min(FIRST_WAIT_S * 2 ** extra, LONGEST_WAIT_S)
+            waits.append(wait - (now - row["last"]))
+    return max(0, int(max(waits, default=0) + 0.999))
+
+
+def _fail(db: sqlite_utils.Database, email: str, remote: str, now: float) -> None:
+    with write(db):
+        db.execute("DELETE FROM login_failures WHERE at < ?", [now - FAILURE_WINDOW_S])
+        db.execute("INSERT INTO login_failures (email, remote, at) VALUES (?, ?, ?)", [(email or "").strip(), remote, now])
+
+
+def _wait_message(seconds: int) -> str:
+    minutes = (seconds + 59) // 60
+    if seconds < 60:
+        return f"Too many tries. Please wait {seconds} seconds and try again."
+    return f"Too many tries. Please wait {minutes} minute{'s' if minutes != 1 else ''} and try again."
+
+
+def authenticate(db: sqlite_utils.Database, email: str, password: str, *, remote: str = "",
+                 now: float | None = None) -> User:
+    now = time.time() if now is None else now
+    wait = login_wait(db, email, remote, now)
+    if wait:
+        raise LoginRefused(_wait_message(wait))
+    user = find_user(db, email)
+    # Hash even when there is no such account, so the answer takes as long either way.
+    ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
+    if not ok or user is None or user.disabled:
+        _fail(db, email, remote, now)
+        raise LoginRefused("That email and password did not match. Please try again.")
+    with write(db):
+        db.execute("DELETE FROM login_failures WHERE email = ?", [user.email])
+    return user
+
+
+_DUMMY_HASH = generate_password_hash(secrets.token_hex(8))
+
+
+# --- who may see what --------------------------------------------------------------------
+
+def residents_for(db: sqlite_utils.Database, user: User) -> list[library.Resident]:
+    if user.is_staff:
+        return library.list_residents(db)
+    return [library.Resident.from_row(r) for r in db.query(
+        "SELECT r.* FROM residents r JOIN user_residents ur ON ur.resident_id = r.id "
+        "WHERE ur.user_id = ? ORDER BY r.name COLLATE NOCASE", [user.id])]
+
+
+def may_see(db: sqlite_utils.Database, user: User, resident_id: int) -> bool:
+    if user.is_staff:
+        return bool(list(db.query("SELECT 1 FROM residents WHERE id = ?", [resident_id])))
+    return bool(list(db.query("SELECT 1 FROM user_residents WHERE user_id = ? AND resident_id = ?",
+                              [user.id, resident_id])))
+
+
+def may_hear(db: sqlite_utils.Database, user: User, sha256: str) -> bool:
+    """May this user fetch the stored file with this hash? Only if a resident they may see has it."""
+    if user.is_staff:
+        sql = "SELECT 1 FROM songs s JOIN resident_songs rs ON rs.song_id = s.id WHERE s.sha256 = ? LIMIT 1"
+        return bool(list(db.query(sql, [sha256])))
+    sql = ("SELECT 1 FROM songs s JOIN resident_songs rs ON rs.song_id = s.id "
+           "JOIN user_residents ur ON ur.resident_id = rs.resident_id "
+           "WHERE s.sha256 = ? AND ur.user_id = ? LIMIT 1")
+    return bool(list(db.query(sql, [sha256, user.id])))
+
+
+def family_of(db: sqlite_utils.Database, resident_id: int) -> list[User]:
+    return [User.from_row(r) for r in db.query(
+        "SELECT u.* FROM users u JOIN user_residents ur ON ur.user_id = u.id WHERE ur.resident_id = ? ORDER BY u.email",
+        [resident_id])]
+
+
+# --- invites -----------------------------------------------------------------------------
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _iso(t: _dt.datetime) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def create_invite(db: sqlite_utils.Database, resident_id: int, *, created_by: int | None = None,
+                  now: _dt.datetime | None = None) -> str:
+    """A one-time link token for one resident, valid for a week. Only its hash is stored."""
+    library.get_resident(db, resident_id)
+    now = now or _dt.datetime.now(_dt.timezone.utc)
+    token = secrets.token_urlsafe(24)
+    with write(db):
+        db["invites"].insert({
+            "token_hash": _token_hash(token), "resident_id": resident_id, "created_by": created_by,
+            "created_at": _iso(now), "expires_at": _iso(now + _dt.timedelta(days=INVITE_DAYS)),
+        })
+        library.audit(db, "invite.add", user_id=created_by, resident_id=resident_id)
+    return token
+
+
+def open_invite(db: sqlite_utils.Database, token: str, *, now: _dt.datetime | None = None) -> Invite:
+    now = now or _dt.datetime.now(_dt.timezone.utc)
+    rows = list(db.query(
+        "SELECT i.*, r.name AS resident_name FROM invites i JOIN residents r ON r.id = i.resident_id "
+        "WHERE i.token_hash = ?", [_token_hash(token or "")]))
+    if not rows:
+        raise LibraryError("This invitation link is not right. Please ask the care home for a new one.")
+    row = rows[0]
+    if row["used_at"]:
+        raise LibraryError("This invitation link has already been used. Please log in, "
+                           "or ask the care home for a new link.")
+    if row["expires_at"] < _iso(now):
+        raise LibraryError("This invitation link has expired. Please ask the care home for a new one.")
+    return Invite(id=row["id"], resident_id=row["resident_id"], resident_name=row["resident_name"],
+                  expires_at=row["expires_at"])
+
+
+def accept_invite(
+    db: sqlite_utils.Database,
+    token: str,
+    *,
+    user: User | None = None,
+    email: str = "",
+    password: str = "",
+    display_name: str = "",
+    now: _dt.datetime | None = None,
+) -> User:
+    """Use an invite: link the signed-in family member, or create their account."""
+    now = now or _dt.datetime.now(_dt.timezone.utc)
+    with write(db):
+        invite = open_invite(db, token, now=now)
+        if user is None:
+            if find_user(db, email) is not None:
+                raise LibraryError("There is already an account for this email. Please log in first, "
+                                   "then open the invitation link again.")
+            user = create_user(db, email, password, "family", display_name=display_name)
+        elif user.is_staff:
+            raise LibraryError("Staff accounts already see every resident; this link is for a family member.")
+        link_resident(db, user.id, invite.resident_id)
+        db.execute("UPDATE invites SET used_at = ?, used_by = ? WHERE id = ?", [_iso(now), user.id, invite.id])
+        library.audit(db, "invite.use", user_id=user.id, resident_id=invite.resident_id)
+    return user
+
+
+# --- first run ---------------------------------------------------------------------------
+
+def has_staff(db: sqlite_utils.Database) -> bool:
+    return bool(list(db.query("SELECT 1 FROM users WHERE role = 'staff' AND disabled = 0 LIMIT 1")))
+
+
+def new_setup_code(db: sqlite_utils.Database) -> str:
+    """A fresh one-time code for creating the first staff account; only its hash is kept."""
+    code = "-".join(secrets.token_hex(2).upper() for _ in range(3))
+    library.set_setting(db, SETUP_CODE_KEY, generate_password_hash(code))
+    return code
+
+
+def use_setup_code(db: sqlite_utils.Database, code: str, email: str, password: str, *,
+                   display_name: str = "", remote: str = "", now: float | None = None) -> User:
+    now = time.time() if now is None else now
+    wait = login_wait(db, SETUP_EMAIL, remote, now)
+    if wait:
+        raise LoginRefused(_wait_message(wait))
+    with write(db):
+        if has_staff(db):
+            raise LibraryError("Setup is already done. Please log in.")
+        stored = library.get_setting(db, SETUP_CODE_KEY)
+        given = "".join((code or "").split()).upper()
+        if not stored or not check_password_hash(stored, given):
+            ok = False
+        else:
+            ok = True
+    if not ok:
+        _fail(db, SETUP_EMAIL, remote, now)
+        raise LoginRefused("That setup code is not right. The code is in the admin's log, printed when it started.")
+    with write(db):
+        user = create_user(db, email, password, "staff", display_name=display_name)
+        db.execute("DELETE FROM settings WHERE key = ?", [SETUP_CODE_KEY])
+    return user
