@@ -1,0 +1,275 @@
+"""Backup → restore gives back the same library, files and history; bad backups change nothing."""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tarfile
+import threading
+from pathlib import Path
+
+import pytest
+
+from content import backup as backupmod
+from content import db as dbmod
+from content import library
+from content.db import LibraryError
+from tests.audio import write_song
+
+REPO = Path(__file__).resolve().parents[1]
+TABLES = ("residents", "songs", "resident_songs", "plays", "reactions", "users", "user_residents",
+          "settings", "kiosk_state", "audit_log")
+
+
+def add_song(db, media: Path, src: Path, title: str, artist: str, year: int) -> int:
+    """Store a real audio file the way the library does: named by its SHA-256."""
+    data = src.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    ext = src.suffix.lstrip(".")
+    (media / f"{sha}.{ext}").write_bytes(data)
+    with dbmod.write(db):
+        return db["songs"].insert({
+            "sha256": sha, "ext": ext, "format": ext, "title": title, "artist": artist,
+            "year": year, "year_source": "tag", "duration": 3.0, "size_bytes": len(data),
+            "original_name": src.name,
+        }).last_pk
+
+
+def fill(lib, tmp_path: Path) -> None:
+    """A small but complete library: people, songs, flags, history, settings."""
+    db = lib.db
+    mary = library.add_resident(db, "Mary", birth_year=1938)
+    tom = library.add_resident(db, "Tom", birth_year=1941)
+    s1 = add_song(db, lib.media, write_song(tmp_path / "src" / "a.ogg", 440, 3, tags={"title": "Moonlight"}), "Moonlight", "Glenn", 1939)
+    s2 = add_song(db, lib.media, write_song(tmp_path / "src" / "b.flac", 523, 3), "Que sera", "Doris", 1956)
+    s3 = add_song(db, lib.media, write_song(tmp_path / "src" / "c.wav", 659, 3), "Jerusalem", "Choir", 1916)
+    for r, s in ((mary.id, s1), (mary.id, s2), (tom.id, s2), (tom.id, s3)):
+        library.link_song(db, r, s)
+    library.set_song_flags(db, mary.id, s1, favourite=True, note="Their wedding dance")
+    library.set_song_flags(db, tom.id, s3, never_play=True, never_play_reason="Upset him")
+    with dbmod.write(db):
+        uid = db["users"].insert({"email": "anne@example.org", "role": "family", "password_hash": "scrypt:x"}).last_pk
+        db["user_residents"].insert({"user_id": uid, "resident_id": mary.id})
+        for i in range(5):
+            pid = db["plays"].insert({"resident_id": mary.id, "song_id": s1, "started_at": f"2024-05-0{i + 1}T10:00:00Z",
+                                      "ended_at": f"2024-05-0{i + 1}T10:03:00Z", "seconds_heard": 180, "ended_how": "finished"}).last_pk
+            db["reactions"].insert({"resident_id": mary.id, "song_id": s1, "play_id": pid, "user_id": uid,
+                                    "at": f"2024-05-0{i + 1}T10:01:00Z", "reaction": "smiled"})
+        db["kiosk_state"].insert({"key": "resume", "value": json.dumps({"resident": mary.id, "song": s1, "position": 42.5})})
+    library.set_setting(db, "volume_cap", 60)
+
+
+def dump(db_path: Path) -> dict[str, list[tuple]]:
+    conn = sqlite3.connect(str(db_path))
+    try:
+        return {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in TABLES}
+    finally:
+        conn.close()
+
+
+def files(media: Path) -> dict[str, bytes]:
+    return {f.name: f.read_bytes() for f in sorted(media.iterdir()) if f.is_file()}
+
+
+def nobody(_path: Path) -> list[str]:
+    return []
+
+
+def test_backup_then_restore_gives_the_same_library_files_and_history(lib, tmp_path):
+    fill(lib, tmp_path)
+    before, media_before = dump(lib.db_path), files(lib.media)
+    out = tmp_path / "usb" / "evergreen.tar"
+    out.parent.mkdir()
+    result = backupmod.backup(lib.db_path, lib.media, out)
+    assert result.files == 3 and not result.missing
+    assert [p.name for p in out.parent.iterdir()] == ["evergreen.tar"]  # no partial files left beside it
+
+    new = tmp_path / "new-pi"
+    restored = backupmod.restore(out, new / "library.db", new / "media", in_use=nobody)
+    assert (restored.residents, restored.songs, restored.plays) == (2, 3, 5)
+    assert dump(new / "library.db") == before
+    assert files(new / "media") == media_before
+    assert not list(new.glob(".restore-*"))
+    # The restored library opens normally and reads the same as the original.
+    db2 = dbmod.connect(new / "library.db")
+    try:
+        tom = library.resident_by_name(db2, "Tom")
+        songs = {s.title: s for s in library.resident_songs(db2, tom.id)}
+        assert songs["Jerusalem"].never_play and not songs["Que sera"].never_play
+        mary = library.resident_by_name(db2, "Mary")
+        assert [s.note for s in library.resident_songs(db2, mary.id) if s.favourite] == ["Their wedding dance"]
+        assert library.get_setting(db2, "volume_cap") == 60
+    finally:
+        db2.close()
+
+
+def test_backup_is_consistent_while_the_library_is_being_written(lib, tmp_path):
+    fill(lib, tmp_path)
+    stop = threading.Event()
+    writer_db = dbmod.connect(lib.db_path)
+    written = []
+
+    def keep_playing():
+        mary = library.resident_by_name(writer_db, "Mary")
+        while not stop.is_set():
+            with dbmod.write(writer_db):
+                writer_db["plays"].insert({"resident_id": mary.id, "started_at": library.utcnow(), "ended_how": "next"})
+            written.append(1)
+
+    t = threading.Thread(target=keep_playing)
+    t.start()
+    try:
+        results = [backupmod.backup(lib.db_path, lib.media, tmp_path / f"b{i}.tar") for i in range(3)]
+    finally:
+        stop.set()
+        t.join()
+        writer_db.close()
+    assert written, "the writer never ran"
+    for i, r in enumerate(results):
+        target = tmp_path / f"restore{i}"
+        backupmod.restore(r.path, target / "library.db", target / "media", in_use=nobody)
+        conn = sqlite3.connect(str(target / "library.db"))
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("SELECT COUNT(*) FROM plays").fetchone()[0] >= 5
+        conn.close()
+
+
+def test_restore_refuses_a_library_with_content_unless_forced(lib, tmp_path):
+    fill(lib, tmp_path)
+    out = tmp_path / "full.tar"
+    backupmod.backup(lib.db_path, lib.media, out)
+
+    other = tmp_path / "other"
+    other_db = dbmod.connect(other / "library.db")
+    library.add_resident(other_db, "Betty", birth_year=1930)
+    (other / "media").mkdir()
+    add_song(other_db, other / "media", write_song(tmp_path / "src" / "old.ogg", 300, 3), "Old song", "Band", 1950)
+    other_db.close()
+    before = dump(other / "library.db")
+    media_before = files(other / "media")
+
+    with pytest.raises(LibraryError, match="--force"):
+        backupmod.restore(out, other / "library.db", other / "media", in_use=nobody)
+    assert dump(other / "library.db") == before and files(other / "media") == media_before
+
+    result = backupmod.restore(out, other / "library.db", other / "media", force=True, in_use=nobody)
+    assert result.replaced and result.removed_files == 1  # the old library's only song
+    assert dump(other / "library.db") == dump(lib.db_path)
+    assert files(other / "media") == files(lib.media)
+    reopened = dbmod.connect(other / "library.db")
+    assert [r.name for r in library.list_residents(reopened)] == ["Mary", "Tom"]  # Betty's library is gone
+    reopened.close()
+
+
+def _tamper(src: Path, dst: Path, change) -> None:
+    """Rewrite a backup, passing each member's bytes through `change(name, data)`."""
+    with tarfile.open(src) as tin, tarfile.open(dst, "w") as tout:
+        for m in tin:
+            data = tin.extractfile(m).read()
+            data = change(m.name, data)
+            if data is None:
+                continue
+            info = tarfile.TarInfo(m.name)
+            info.size = len(data)
+            tout.addfile(info, io.BytesIO(data))
+
+
+@pytest.mark.parametrize("damage, message", [
+    ("flip", "does not match its checksum"),
+    ("drop", "incomplete"),
+    ("truncate", "damaged or cut short|incomplete|not an Evergreen backup"),
+    ("traversal", "unsafe name|does not list"),
+    ("random", "not an Evergreen backup"),
+])
+def test_a_damaged_backup_is_refused_and_changes_nothing(lib, tmp_path, damage, message):
+    fill(lib, tmp_path)
+    good = tmp_path / "good.tar"
+    backupmod.backup(lib.db_path, lib.media, good)
+    bad = tmp_path / "bad.tar"
+    media_member = next(n for n in tarfile.open(good).getnames() if n.startswith(backupmod.MEDIA_PREFIX))
+    if damage == "flip":
+        _tamper(good, bad, lambda n, d: (d[:100] + bytes([d[100] ^ 0xFF]) + d[101:]) if n == media_member else d)
+    elif damage == "drop":
+        _tamper(good, bad, lambda n, d: None if n == media_member else d)
+    elif damage == "truncate":
+        raw = good.read_bytes()
+        bad.write_bytes(raw[: len(raw) // 2])
+    elif damage == "traversal":
+        def evil(n, d):
+            if n == backupmod.MANIFEST:
+                m = json.loads(d)
+                m["files"].append({"name": backupmod.MEDIA_PREFIX + "../../escape", "size": 4, "sha256": hashlib.sha256(b"evil").hexdigest()})
+                return json.dumps(m).encode()
+            return d
+        _tamper(good, bad, evil)
+        with tarfile.open(bad, "a") as t:
+            info = tarfile.TarInfo(backupmod.MEDIA_PREFIX + "../../escape")
+            info.size = 4
+            t.addfile(info, io.BytesIO(b"evil"))
+    else:
+        bad.write_bytes(os.urandom(20000))
+
+    # Restore onto a library that already exists, with --force: still nothing may change.
+    target = lib.data
+    before, media_before = dump(lib.db_path), files(lib.media)
+    lib.db.close()
+    with pytest.raises(LibraryError, match=message):
+        backupmod.restore(bad, lib.db_path, lib.media, force=True, in_use=nobody)
+    assert dump(lib.db_path) == before
+    assert files(lib.media) == media_before
+    assert not list(target.glob(".restore-*"))
+    assert not (tmp_path / "escape").exists()
+    lib.db = dbmod.connect(lib.db_path)
+
+
+def test_restore_refuses_while_evergreen_has_the_library_open(lib, tmp_path):
+    fill(lib, tmp_path)
+    out = tmp_path / "b.tar"
+    backupmod.backup(lib.db_path, lib.media, out)
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('select 1 from residents').fetchall(); "
+         "print('open', flush=True); sys.stdin.read()", str(lib.db_path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        with pytest.raises(LibraryError, match=rf"in use by pid {holder.pid}.*systemctl stop"):
+            backupmod.restore(out, lib.db_path, lib.media, force=True)
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=10)
+
+
+def run_cli(*args: str, data: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "EVERGREEN_DATA": str(data)}
+    return subprocess.run([sys.executable, "-m", "content", *args], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_the_command_line_backs_up_and_restores_in_plain_words(lib, tmp_path):
+    fill(lib, tmp_path)
+    lib.db.close()
+    out = tmp_path / "evergreen.tar"
+    done = run_cli("backup", "--to", str(out), data=lib.data)
+    assert done.returncode == 0, done.stderr
+    assert "3 media files" in done.stdout and str(out) in done.stdout
+
+    again = run_cli("restore", str(out), data=lib.data)
+    assert again.returncode == 2
+    assert again.stderr.startswith("Error: ") and "--force" in again.stderr and "Traceback" not in again.stderr
+
+    fresh = tmp_path / "fresh"
+    done = run_cli("restore", str(out), data=fresh)
+    assert done.returncode == 0, done.stderr
+    assert "Restored 2 residents, 3 songs and 5 plays" in done.stdout
+    assert dump(fresh / "library.db") == dump(lib.db_path)
+
+    missing = run_cli("restore", str(tmp_path / "nope.tar"), data=tmp_path / "x")
+    assert missing.returncode == 2 and "There is no backup file" in missing.stderr
+    inside = run_cli("backup", "--to", str(lib.data / "b.tar"), data=lib.data)
+    assert inside.returncode == 2 and "outside the library" in inside.stderr
+    lib.db = dbmod.connect(lib.db_path)
