@@ -72,7 +72,7 @@ def add_resident(db: sqlite_utils.Database, name: str, birth_year: int | None = 
     name = " ".join(name.split())
     if not name:
         raise LibraryError("A resident needs a name.")
-    if birth_year is not None and not (1900 <= int(birth_year) <= _dt.date.today().year):
+    if birth_year is not None and not (1880 <= int(birth_year) <= _dt.date.today().year):
         raise LibraryError(f"{birth_year} does not look like a birth year.")
     with write(db):
         if find_resident(db, name) is not None:
