@@ -55,6 +55,11 @@ def import_songs(args, ctx) -> int:
     with Prober() as prober:
         for i, f in enumerate(files, 1):
             progress.update(i - 1, f.name)
+            if not f.exists():
+                counts["refused"] += 1
+                progress.clear()
+                print(f"refused: {f}: there is no file or folder there", file=ctx.out, flush=True)
+                continue
             result = ingest_file(ctx.db, ctx.media, f, resident_id=resident.id, prober=prober)
             counts[result.status] += 1
             progress.clear()
