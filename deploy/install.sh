@@ -1,0 +1,434 @@
+#!/usr/bin/env bash
+# Turn a Raspberry Pi OS install (Bookworm or Trixie, arm64 or armhf) into an Evergreen
+# music kiosk:  sudo deploy/install.sh
+#
+# Safe to run again: it is also how Evergreen is updated (from a newer checkout). The
+# library in /var/lib/evergreen and an edited /etc/evergreen/kiosk.toml are never touched.
+#
+#   --dry-run            print every step without doing it
+#   --uninstall          remove the services and the app; keep the library and the config
+#   --purge              with --uninstall: also delete the library, the config and the user
+#   --root DIR           install everything under DIR instead of / (no user, no hostname;
+#                        paths inside the installed files point into DIR), for tests
+#   --no-systemd         do not run systemctl (install the unit files only)
+#   --skip-packages      do not install system packages (they are already there)
+#   --python PATH        the Python to build the venv with (default: /usr/bin/python3)
+#   --venv-from DIR      seed the venv from an existing one with the same Python (offline)
+#   --hostname NAME      the name the Pi answers to as NAME.local (default: evergreen, when
+#                        the Pi still has its factory name "raspberrypi")
+set -euo pipefail
+
+SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+SERVICE_USER=evergreen
+UNITS=(evergreen-admin.service evergreen-kiosk.service)
+ADMIN_PORT=8080
+
+DRY_RUN=0
+UNINSTALL=0
+PURGE=0
+ROOT=""
+USE_SYSTEMD=1
+PACKAGES=1
+PYTHON=/usr/bin/python3
+VENV_FROM=""
+NEW_HOSTNAME=""
+
+usage() {
+  sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'
+}
+
+die() {
+  echo "Error: $*" >&2
+  exit 1
+}
+
+while [ "$#" -gt 0 ]; do
+  case "$1" in
+    --dry-run) DRY_RUN=1 ;;
+    --uninstall) UNINSTALL=1 ;;
+    --purge) PURGE=1 ;;
+    --root|--prefix)
+      [ "$#" -ge 2 ] || die "$1 needs a folder."
+      ROOT="$2"; shift ;;
+    --no-systemd) USE_SYSTEMD=0 ;;
+    --skip-packages) PACKAGES=0 ;;
+    --python)
+      [ "$#" -ge 2 ] || die "--python needs the path of a Python interpreter."
+      PYTHON="$2"; shift ;;
+    --venv-from)
+      [ "$#" -ge 2 ] || die "--venv-from needs the folder of an existing venv."
+      VENV_FROM="$2"; shift ;;
+    --hostname)
+      [ "$#" -ge 2 ] || die "--hostname needs a name."
+      NEW_HOSTNAME="$2"; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) die "unknown option $1 (see --help)." ;;
+  esac
+  shift
+done
+
+if [ -n "$ROOT" ]; then
+  case "$ROOT" in
+    /*) ;;
+    *) die "--root needs an absolute path." ;;
+  esac
+  case "$ROOT" in
+    *$'\n'*) die "--root must not contain a line break." ;;
+  esac
+  ROOT="${ROOT%/}"
+  [ "$ROOT" != "" ] || die "--root / is the normal install: leave --root out."
+fi
+if [ -n "$NEW_HOSTNAME" ] && ! [[ "$NEW_HOSTNAME" =~ ^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$ ]]; then
+  die "a hostname is lower-case letters, digits and dashes, e.g. evergreen or evergreen-rose-ward."
+fi
+[ "$PURGE" -eq 0 ] || [ "$UNINSTALL" -eq 1 ] || die "--purge goes with --uninstall."
+
+# Where things go on the appliance (prefixed by --root for tests).
+APP_DIR="$ROOT/opt/evergreen"
+CONF_DIR="$ROOT/etc/evergreen"
+DATA_DIR="$ROOT/var/lib/evergreen"
+UNIT_DIR="$ROOT/etc/systemd/system"
+JOURNALD_DIR="$ROOT/etc/systemd/journald.conf.d"
+POLKIT_DIR="$ROOT/etc/polkit-1/rules.d"
+AVAHI_DIR="$ROOT/etc/avahi/services"
+BIN_DIR="$ROOT/usr/local/bin"
+VENV="$APP_DIR/venv"
+STARTED_AT="$(date +%s)"
+
+# --------------------------------------------------------------------------- helpers
+
+step() {
+  printf '\n==> %s\n' "$*"
+}
+
+# Run one command, or only show it under --dry-run. Arguments are passed as they are,
+# never through a shell.
+run() {
+  if [ "$DRY_RUN" -eq 1 ]; then
+    printf '    would run:'
+    printf ' %q' "$@"
+    printf '\n'
+    return 0
+  fi
+  "$@"
+}
+
+# Write a file from a template, pointing the appliance's paths into --root when given.
+# Replacement text is quoted, so a folder name is never read as a pattern.
+install_template() {
+  local mode="$1" src="$2" dest="$3" text
+  if [ "$DRY_RUN" -eq 1 ]; then
+    printf '    would write: %q (from %q, mode %s)\n' "$dest" "$src" "$mode"
+    return 0
+  fi
+  text="$(cat "$src")"
+  if [ -n "$ROOT" ]; then
+    text="${text//\/opt\/evergreen/"$APP_DIR"}"
+    text="${text//\/etc\/evergreen/"$CONF_DIR"}"
+    text="${text//\/var\/lib\/evergreen/"$DATA_DIR"}"
+  fi
+  local tmp
+  tmp="$(mktemp "$dest.XXXXXX")"
+  printf '%s\n' "$text" >"$tmp"
+  chmod "$mode" "$tmp"
+  mv -f "$tmp" "$dest"
+}
+
+have_user() {
+  getent passwd "$SERVICE_USER" >/dev/null 2>&1
+}
+
+need_root() {
+  if [ "$DRY_RUN" -eq 0 ] && [ -z "$ROOT" ] && [ "$(id -u)" -ne 0 ]; then
+    die "run this as root: sudo $0 $*"
+  fi
+}
+
+# --------------------------------------------------------------------------- uninstall
+
+uninstall() {
+  need_root --uninstall
+  if [ "$USE_SYSTEMD" -eq 1 ] && [ -z "$ROOT" ]; then
+    step "Stopping and disabling the services"
+    for unit in "${UNITS[@]}"; do
+      if [ "$DRY_RUN" -eq 1 ] || systemctl list-unit-files "$unit" >/dev/null 2>&1; then
+        run systemctl disable --now "$unit" || true
+      fi
+    done
+  fi
+  step "Removing the app, the units and their settings"
+  for unit in "${UNITS[@]}"; do
+    run rm -f "$UNIT_DIR/$unit"
+  done
+  run rm -f "$JOURNALD_DIR/evergreen.conf" "$POLKIT_DIR/50-evergreen.rules" \
+    "$AVAHI_DIR/evergreen.service" "$BIN_DIR/evergreen"
+  run rm -rf "$APP_DIR"
+  if [ "$USE_SYSTEMD" -eq 1 ] && [ -z "$ROOT" ]; then
+    run systemctl daemon-reload
+  fi
+  if [ "$PURGE" -eq 1 ]; then
+    step "Deleting the library, the config and the service user (--purge)"
+    run rm -rf "$DATA_DIR" "$CONF_DIR"
+    if [ -z "$ROOT" ] && { [ "$DRY_RUN" -eq 1 ] || have_user; }; then
+      run userdel "$SERVICE_USER"
+    fi
+    echo "Evergreen is removed, with its library."
+  else
+    echo
+    echo "Evergreen is removed. The library (songs, residents, history) is still in $DATA_DIR"
+    echo "and the config in $CONF_DIR; install again to use them, or add --purge to delete them."
+  fi
+}
+
+# --------------------------------------------------------------------------- install
+
+install_packages() {
+  step "System packages"
+  local pkgs=(libvlc5 libvlc-bin vlc-plugin-base python3-venv alsa-utils avahi-daemon polkitd)
+  # The RPi.GPIO API on Raspberry Pi OS comes from rpi-lgpio (works on the Pi 5 and on
+  # kernel 6.6+). Its package replaces the old python3-rpi.gpio, which must not sit beside it.
+  if apt-cache show python3-rpi-lgpio >/dev/null 2>&1; then
+    pkgs+=(python3-rpi-lgpio)
+  else
+    echo "    python3-rpi-lgpio is not offered here: GPIO buttons come from pip (aarch64) or are off."
+  fi
+  run bash "$SRC/deploy/apt-ensure.sh" "${pkgs[@]}"
+}
+
+create_user() {
+  step "Service user $SERVICE_USER"
+  if [ -n "$ROOT" ]; then
+    echo "    skipped under --root"
+    return 0
+  fi
+  if have_user; then
+    echo "    $SERVICE_USER exists already"
+  else
+    run useradd --system --user-group --home-dir /var/lib/evergreen --no-create-home \
+      --shell /usr/sbin/nologin --comment "Evergreen music kiosk" "$SERVICE_USER"
+  fi
+  local group
+  for group in audio gpio input; do
+    if getent group "$group" >/dev/null 2>&1; then
+      run usermod -a -G "$group" "$SERVICE_USER"
+    fi
+  done
+}
+
+make_dirs() {
+  step "Folders: app $APP_DIR, config $CONF_DIR, library $DATA_DIR"
+  run install -d -m 0755 "$APP_DIR" "$CONF_DIR" "$UNIT_DIR" "$JOURNALD_DIR" "$POLKIT_DIR" "$AVAHI_DIR" "$BIN_DIR"
+  if [ -z "$ROOT" ]; then
+    run install -d -m 0750 -o "$SERVICE_USER" -g "$SERVICE_USER" "$DATA_DIR" "$DATA_DIR/tmp"
+    # Files someone created as root (e.g. a command run with sudo) would stop the services.
+    run chown -R "$SERVICE_USER:$SERVICE_USER" "$DATA_DIR"
+  else
+    run install -d -m 0750 "$DATA_DIR" "$DATA_DIR/tmp"
+  fi
+}
+
+copy_app() {
+  step "The app, into $APP_DIR/app"
+  local new="$APP_DIR/app.new" old="$APP_DIR/app.old" item
+  run rm -rf "$new" "$old"
+  run install -d -m 0755 "$new"
+  for item in content kiosk requirements.txt pyproject.toml deploy docs README.md; do
+    if [ -e "$SRC/$item" ]; then
+      run cp -R "$SRC/$item" "$new/"
+    fi
+  done
+  run find "$new" -depth \( -name __pycache__ -o -name '*.pyc' \) -exec rm -rf {} +
+  if [ "$DRY_RUN" -eq 0 ]; then
+    local version="unknown"
+    if command -v git >/dev/null 2>&1 && git -C "$SRC" rev-parse --git-dir >/dev/null 2>&1; then
+      version="$(git -C "$SRC" describe --always --dirty 2>/dev/null || echo unknown)"
+    fi
+    printf '%s\n' "$version" >"$new/VERSION"
+  fi
+  # Swap in the new copy; the old one goes only once the new one is complete.
+  if [ -d "$APP_DIR/app" ]; then
+    run mv "$APP_DIR/app" "$old"
+  fi
+  run mv "$new" "$APP_DIR/app"
+  run rm -rf "$old"
+}
+
+build_venv() {
+  step "Python environment $VENV"
+  [ "$DRY_RUN" -eq 1 ] || [ -x "$PYTHON" ] || die "$PYTHON is not there: install python3 (or pass --python)."
+  local want have=""
+  want="$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || echo "?")"
+  if [ -x "$VENV/bin/python" ]; then
+    have="$("$VENV/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || true)"
+  fi
+  if [ "$have" != "$want" ]; then
+    # --system-site-packages: Debian's python3-rpi-lgpio/lgpio are visible inside the venv.
+    run rm -rf "$VENV"
+    run "$PYTHON" -m venv --system-site-packages "$VENV"
+  else
+    echo "    keeping the existing venv (Python $have)"
+  fi
+  local site="$VENV/lib/python$want/site-packages"
+  local pip_args=(--quiet --disable-pip-version-check --no-input)
+  if [ -n "$VENV_FROM" ]; then
+    local from_site="$VENV_FROM/lib/python$want/site-packages"
+    [ "$DRY_RUN" -eq 1 ] || [ -d "$from_site" ] || die "$VENV_FROM has no Python $want packages to seed from."
+    run cp -R "$from_site/." "$site/"
+    pip_args+=(--no-index)
+  fi
+  # Confirms (or fetches) everything requirements.txt asks for, with its platform markers.
+  run "$VENV/bin/python" -m pip install "${pip_args[@]}" -r "$APP_DIR/app/requirements.txt"
+  # The app is found through a .pth file, so `python -m kiosk` works from any folder.
+  if [ "$DRY_RUN" -eq 1 ]; then
+    printf '    would write: %q\n' "$site/evergreen.pth"
+  else
+    printf '%s\n' "$APP_DIR/app" >"$site/evergreen.pth"
+  fi
+  # Byte-code now: under ProtectSystem=strict the services cannot write it later.
+  run "$VENV/bin/python" -m compileall -q "$APP_DIR/app/content" "$APP_DIR/app/kiosk"
+}
+
+install_config() {
+  step "Config $CONF_DIR/kiosk.toml"
+  local example="$SRC/deploy/kiosk.example.toml"
+  if [ ! -f "$example" ]; then
+    echo "    no example config in this checkout: the kiosk uses its built-in defaults"
+    return 0
+  fi
+  # Always refresh the example beside it, so new settings can be looked up after an update.
+  run install -m 0644 "$example" "$CONF_DIR/kiosk.example.toml"
+  if [ -e "$CONF_DIR/kiosk.toml" ]; then
+    echo "    keeping your kiosk.toml as it is"
+  else
+    run install -m 0644 "$example" "$CONF_DIR/kiosk.toml"
+  fi
+}
+
+install_system_files() {
+  step "Services, journal limits, power-off permission, network name"
+  local unit
+  for unit in "${UNITS[@]}"; do
+    install_template 0644 "$SRC/deploy/systemd/$unit" "$UNIT_DIR/$unit"
+  done
+  install_template 0644 "$SRC/deploy/journald/evergreen.conf" "$JOURNALD_DIR/evergreen.conf"
+  install_template 0644 "$SRC/deploy/polkit/50-evergreen.rules" "$POLKIT_DIR/50-evergreen.rules"
+  install_template 0644 "$SRC/deploy/avahi/evergreen.service" "$AVAHI_DIR/evergreen.service"
+  install_template 0755 "$SRC/deploy/evergreen" "$BIN_DIR/evergreen"
+}
+
+set_hostname() {
+  step "Network name"
+  if [ -n "$ROOT" ]; then
+    echo "    skipped under --root"
+    return 0
+  fi
+  local current
+  current="$(hostname)"
+  local wanted="$NEW_HOSTNAME"
+  if [ -z "$wanted" ] && [ "$current" = "raspberrypi" ]; then
+    wanted=evergreen
+  fi
+  if [ -z "$wanted" ] || [ "$wanted" = "$current" ]; then
+    echo "    keeping the name $current ($current.local)"
+    return 0
+  fi
+  run hostnamectl set-hostname "$wanted"
+  # sudo and avahi look the name up locally.
+  if grep -q '^127\.0\.1\.1' /etc/hosts; then
+    run sed -i "s/^127\.0\.1\.1.*/127.0.1.1\t$wanted/" /etc/hosts
+  elif [ "$DRY_RUN" -eq 1 ]; then
+    printf '    would add 127.0.1.1 %s to /etc/hosts\n' "$wanted"
+  else
+    printf '127.0.1.1\t%s\n' "$wanted" >>/etc/hosts
+  fi
+}
+
+start_services() {
+  step "Starting the services"
+  if [ "$USE_SYSTEMD" -eq 0 ] || [ -n "$ROOT" ]; then
+    echo "    skipped (--no-systemd or --root)"
+    return 0
+  fi
+  run systemctl daemon-reload
+  run systemctl restart systemd-journald
+  run systemctl enable --now avahi-daemon
+  run systemctl reload-or-restart avahi-daemon
+  run systemctl enable "${UNITS[@]}"
+  # restart, not start: a re-run from a newer checkout is how Evergreen is updated, and
+  # the library's migrations run as the services start.
+  run systemctl restart "${UNITS[@]}"
+}
+
+summary() {
+  local took=$(( $(date +%s) - STARTED_AT ))
+  echo
+  echo "Evergreen is installed (in ${took} s)."
+  if [ "$DRY_RUN" -eq 1 ]; then
+    echo "(dry run: nothing was changed)"
+    return 0
+  fi
+  if [ "$USE_SYSTEMD" -eq 0 ] || [ -n "$ROOT" ]; then
+    echo "Start it by hand:"
+    printf '  EVERGREEN_DATA=%q %q -m content.web --port %s\n' "$DATA_DIR" "$VENV/bin/python" "$ADMIN_PORT"
+    printf '  EVERGREEN_DATA=%q %q -m kiosk run --config %q\n' "$DATA_DIR" "$VENV/bin/python" "$CONF_DIR/kiosk.toml"
+    return 0
+  fi
+  local name ips
+  name="$(hostname)"
+  ips="$(hostname -I 2>/dev/null || true)"
+  echo "Waiting for the admin page to answer..."
+  local i
+  for i in $(seq 1 60); do
+    if "$VENV/bin/python" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' \
+        "http://127.0.0.1:$ADMIN_PORT/" >/dev/null 2>&1; then
+      break
+    fi
+    [ "$i" -lt 60 ] && sleep 1
+  done
+  echo
+  echo "Open the admin page from a phone or laptop on the same network:"
+  echo "  http://$name.local:$ADMIN_PORT"
+  local ip
+  for ip in $ips; do
+    case "$ip" in
+      *:*) ;;
+      *) echo "  http://$ip:$ADMIN_PORT" ;;
+    esac
+  done
+  local code
+  code="$(journalctl -u evergreen-admin.service -b --no-pager -o cat 2>/dev/null | grep -i 'code' | tail -n 1 || true)"
+  echo
+  if [ -n "$code" ]; then
+    echo "First login: create the staff account with this one-time code from the admin's log:"
+    echo "  $code"
+  else
+    echo "First login: log in with a staff account. No one-time code was printed, which means a"
+    echo "staff account exists already (or see: journalctl -u evergreen-admin | grep -i code)."
+  fi
+  echo
+  echo "Is it running?  systemctl status evergreen-kiosk evergreen-admin   or   evergreen kiosk status"
+}
+
+# --------------------------------------------------------------------------- main
+
+if [ "$UNINSTALL" -eq 1 ]; then
+  uninstall
+  exit 0
+fi
+
+need_root
+[ "$DRY_RUN" -eq 0 ] || echo "Dry run: showing every step, changing nothing."
+if [ "$PACKAGES" -eq 1 ]; then
+  install_packages
+else
+  step "System packages: skipped (--skip-packages)"
+fi
+create_user
+make_dirs
+copy_app
+build_venv
+install_config
+install_system_files
+set_hostname
+start_services
+summary
