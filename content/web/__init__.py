@@ -1,0 +1,126 @@
+"""The family and staff admin: a Flask app, server-rendered, mobile first.
+
+`create_app(test_config)` builds it (flaskr-style); `python -m content.web` serves it with
+waitress. Blueprints by area: account (login, setup, invites), residents, songs, upload,
+kiosk (now playing and the on-screen button panel).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from content import accounts, paths
+from content.db import connect
+from content.web import store
+from content.web.guard import load_user, public
+
+log = logging.getLogger("evergreen.admin")
+
+DEFAULT_MAX_UPLOAD_MB = 300
+
+
+def _secret_key(data: Path) -> str:
+    """A key kept in the data folder, so sessions survive a restart of the admin."""
+    key_file = data / "admin_secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_hex(32)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__)
+    app.request_class = store.UploadRequest
+    cfg = dict(test_config or {})
+    data = Path(cfg.get("DATA_DIR") or paths.data_dir())
+    data.mkdir(parents=True, exist_ok=True)
+    max_upload = int(cfg.get("MAX_UPLOAD_BYTES") or DEFAULT_MAX_UPLOAD_MB * 1024 * 1024)
+    app.config.from_mapping(
+        DATA_DIR=data,
+        DB_PATH=Path(cfg.get("DB_PATH") or paths.db_path(data)),
+        MEDIA_DIR=Path(cfg.get("MEDIA_DIR") or paths.media_dir(data)),
+        SOCKET_PATH=Path(cfg.get("SOCKET_PATH") or paths.socket_path(data)),
+        UPLOAD_TMP=data / "upload-tmp",
+        MAX_UPLOAD_BYTES=max_upload,
+        # The form around a file adds a little; anything past this is refused unread.
+        MAX_CONTENT_LENGTH=max_upload + 256 * 1024,
+        MIN_SONG_SECONDS=None,
+        PAGE_SIZE=100,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=30 * 24 * 3600,
+        WTF_CSRF_TIME_LIMIT=None,   # a family member may leave the page open for hours
+    )
+    app.config.update({k: v for k, v in cfg.items() if k not in ("DATA_DIR", "MAX_UPLOAD_BYTES")})
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(data)
+    app.config["MEDIA_DIR"].mkdir(parents=True, exist_ok=True)
+    store.clear_upload_tmp(app.config["UPLOAD_TMP"])
+
+    db = connect(app.config["DB_PATH"])  # applies migrations once, at start
+    try:
+        if not accounts.has_staff(db):
+            code = accounts.new_setup_code(db)
+            log.warning("No staff account yet. Open /setup in a browser and enter this one-time code: %s", code)
+    finally:
+        db.close()
+
+    # Refuse a too-big upload from its declared length, before the body is read (and before
+    # the CSRF check, which would read the form).
+    @app.before_request
+    def refuse_too_big():
+        if request.content_length is not None and request.content_length > app.config["MAX_CONTENT_LENGTH"]:
+            return store.too_big_response()
+        return None
+
+    CSRFProtect(app)
+    app.before_request(load_user)
+    app.teardown_appcontext(store.close_db)
+
+    from content.web import account_pages, kiosk_pages, resident_pages, song_pages, upload_pages
+    for module in (account_pages, resident_pages, song_pages, upload_pages, kiosk_pages):
+        app.register_blueprint(module.bp)
+    app.view_functions["static"] = public(app.view_functions["static"])
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(e):
+        msg = "This page had expired. Please go back, reload the page and try again."
+        if store.wants_json():
+            return {"ok": False, "error": msg}, 400
+        return render_template("error.html", title="Please try again", message=msg), 400
+
+    @app.errorhandler(413)
+    def too_big(e):
+        return store.too_big_response()
+
+    @app.errorhandler(403)
+    def forbidden(e):
+        msg = "This page is for care staff."
+        if store.wants_json():
+            return {"ok": False, "error": msg}, 403
+        return render_template("error.html", title="Not for this account", message=msg), 403
+
+    @app.errorhandler(404)
+    def not_found(e):
+        msg = "There is nothing here, or it is not shared with your account."
+        if store.wants_json():
+            return {"ok": False, "error": msg}, 404
+        return render_template("error.html", title="Not found", message=msg), 404
+
+    @app.after_request
+    def security_headers(resp):
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("X-Frame-Options", "DENY")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        return resp
+
+    return app

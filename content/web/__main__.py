@@ -1,0 +1,46 @@
+"""`python -m content.web [--host H] [--port P]`: serve the admin with waitress.
+
+127.0.0.1:8080 by default (a laptop under `make run`); the Raspberry Pi's service passes
+--host 0.0.0.0 so phones on the care home's network can reach it.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+import waitress
+
+from content import paths
+from content.db import LibraryError
+from content.web import create_app
+
+# waitress stops anything far past the app's own limit before reading it; between the two,
+# the app answers with a plain-words "too big" page.
+HARD_CEILING_FACTOR = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m content.web", description="Evergreen's family and staff admin.")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    parser.add_argument("--threads", type=int, default=4)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    try:
+        app = create_app()
+    except LibraryError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 2
+    shown = "localhost" if args.host in ("127.0.0.1", "0.0.0.0") else args.host
+    logging.getLogger("evergreen.admin").info(
+        "Admin for the library in %s: open http://%s:%d/", paths.data_dir(), shown, args.port)
+    waitress.serve(app, host=args.host, port=args.port, threads=args.threads,
+                   max_request_body_size=app.config["MAX_CONTENT_LENGTH"] * HARD_CEILING_FACTOR,
+                   ident="evergreen")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,114 @@
+"""Logging in and out, changing a password, first-run setup, and opening an invite link."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+
+from content import accounts
+from content.db import LibraryError
+from content.web.guard import login_required, public, safe_next, sign_in
+from content.web.store import get_db
+
+bp = Blueprint("account", __name__)
+
+
+def _remote() -> str:
+    return request.remote_addr or ""
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login():
+    db = get_db()
+    if not accounts.has_staff(db):
+        return redirect(url_for("account.setup"))
+    error = None
+    email = request.form.get("email", "")
+    if request.method == "POST":
+        try:
+            user = accounts.authenticate(db, email, request.form.get("password", ""), remote=_remote())
+        except LibraryError as exc:
+            error = str(exc)
+        else:
+            sign_in(user)
+            return redirect(safe_next(request.args.get("next")))
+    return render_template("login.html", error=error, email=email), (401 if error else 200)
+
+
+@bp.route("/logout", methods=["POST"])
+@public
+def logout():
+    session.clear()
+    flash("You have logged out.")
+    return redirect(url_for("account.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def password():
+    error = None
+    if request.method == "POST":
+        new = request.form.get("new", "")
+        if new != request.form.get("again", ""):
+            error = "The two new passwords were not the same."
+        else:
+            try:
+                user = accounts.change_password(get_db(), g.user, request.form.get("current", ""), new)
+            except LibraryError as exc:
+                error = str(exc)
+            else:
+                sign_in(user)
+                flash("Your password is changed.")
+                return redirect(url_for("residents.home"))
+    return render_template("password.html", error=error), (400 if error else 200)
+
+
+@bp.route("/setup", methods=["GET", "POST"])
+@public
+def setup():
+    db = get_db()
+    if accounts.has_staff(db):
+        return redirect(url_for("account.login"))
+    error = None
+    form = request.form
+    if request.method == "POST":
+        if form.get("password", "") != form.get("again", ""):
+            error = "The two passwords were not the same."
+        else:
+            try:
+                user = accounts.use_setup_code(db, form.get("code", ""), form.get("email", ""), form.get("password", ""),
+                                               display_name=form.get("name", ""), remote=_remote())
+            except LibraryError as exc:
+                error = str(exc)
+            else:
+                sign_in(user)
+                flash("Welcome. Your staff account is ready. Next, add a resident.")
+                return redirect(url_for("residents.home"))
+    return render_template("setup.html", error=error, form=form), (400 if error else 200)
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+@public
+def invite(token: str):
+    db = get_db()
+    try:
+        inv = accounts.open_invite(db, token)
+    except LibraryError as exc:
+        return render_template("error.html", title="This link does not work", message=str(exc)), 410
+    error = None
+    form = request.form
+    if request.method == "POST":
+        try:
+            if g.user is not None:
+                user = accounts.accept_invite(db, token, user=g.user)
+            else:
+                if form.get("password", "") != form.get("again", ""):
+                    raise LibraryError("The two passwords were not the same.")
+                user = accounts.accept_invite(db, token, email=form.get("email", ""), password=form.get("password", ""),
+                                              display_name=form.get("name", ""))
+        except LibraryError as exc:
+            error = str(exc)
+        else:
+            sign_in(user)
+            flash(f"Welcome. You can now add songs for {inv.resident_name}.")
+            return redirect(url_for("residents.resident", rid=inv.resident_id))
+    return render_template("invite.html", invite=inv, error=error, form=form), (400 if error else 200)

@@ -1,0 +1,120 @@
+"""Who is asking, and what they may see.
+
+Every view is wrapped in exactly one of these decorators, which also records its access
+rule on the function (`view.access`), so the tests can walk the app's url_map and check
+that no route escapes them:
+  public          anyone (login, first-run setup, invite links, static files)
+  login_required  any signed-in account
+  staff_required  staff only (403 for family)
+  resident_view   a resident-scoped page: `rid` in the URL; 404 unless the account may see them
+  song_file_view  a stored song file; 404 unless a resident the account may see has it
+"""
+from __future__ import annotations
+
+import functools
+from typing import Callable
+from urllib.parse import urlsplit
+
+from flask import abort, g, redirect, request, session, url_for
+
+from content import accounts, library
+from content.web.store import get_db, wants_json
+
+
+def load_user() -> None:
+    g.user = None
+    uid = session.get("uid")
+    if uid is None:
+        return
+    user = accounts.get_user(get_db(), uid)
+    if user is None or user.disabled or session.get("stamp") != user.session_stamp:
+        session.clear()
+        return
+    g.user = user
+
+
+def sign_in(user: accounts.User) -> None:
+    session.clear()
+    session.permanent = True
+    session["uid"] = user.id
+    session["stamp"] = user.session_stamp
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site paths, so a crafted login link cannot send someone elsewhere."""
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("residents.home")
+
+
+def _mark(view: Callable, access: str) -> Callable:
+    view.access = access
+    return view
+
+
+def public(view: Callable) -> Callable:
+    return _mark(view, "public")
+
+
+def _to_login():
+    if wants_json():
+        return {"ok": False, "error": "Please log in again."}, 401
+    return redirect(url_for("account.login", next=request.full_path.rstrip("?")))
+
+
+def login_required(view: Callable) -> Callable:
+    @functools.wraps(view)
+    def wrapped(**kwargs):
+        if g.user is None:
+            return _to_login()
+        return view(**kwargs)
+    return _mark(wrapped, "user")
+
+
+def staff_required(view: Callable) -> Callable:
+    @functools.wraps(view)
+    def wrapped(**kwargs):
+        if g.user is None:
+            return _to_login()
+        if not g.user.is_staff:
+            abort(403)
+        return view(**kwargs)
+    return _mark(wrapped, "staff")
+
+
+def resident_view(view: Callable) -> Callable:
+    """Passes `resident` (a library.Resident) instead of `rid`, after checking access.
+    A family member asking for someone else's relative gets the same 404 as for no one."""
+    @functools.wraps(view)
+    def wrapped(rid: int, **kwargs):
+        if g.user is None:
+            return _to_login()
+        db = get_db()
+        if not accounts.may_see(db, g.user, rid):
+            abort(404)
+        return view(resident=library.get_resident(db, rid), **kwargs)
+    return _mark(wrapped, "resident")
+
+
+def song_file_view(view: Callable) -> Callable:
+    """A stored song file (`name` = "<sha256>.<ext>"): only for accounts that may see a
+    resident who has that song."""
+    @functools.wraps(view)
+    def wrapped(name: str, **kwargs):
+        if g.user is None:
+            return _to_login()
+        sha256 = name.partition(".")[0]
+        if not accounts.may_hear(get_db(), g.user, sha256):
+            abort(404)
+        return view(name=name, **kwargs)
+    return _mark(wrapped, "song_file")
+
+
+def resident_song_or_404(resident_id: int, song_id: int) -> dict:
+    rows = list(get_db().query(
+        "SELECT s.*, rs.favourite, rs.never_play, rs.never_play_reason, rs.note, rs.added_by "
+        "FROM resident_songs rs JOIN songs s ON s.id = rs.song_id WHERE rs.resident_id = ? AND rs.song_id = ?",
+        [resident_id, song_id]))
+    if not rows:
+        abort(404)
+    return rows[0]

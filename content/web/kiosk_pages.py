@@ -1,0 +1,122 @@
+"""The kiosk seen from the admin: what is playing now, and a big-button panel that sends
+the same actions as the physical buttons, through the kiosk's control socket."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+
+from content import control
+from content.web.guard import resident_view, staff_required
+from content.web.store import wants_json
+
+bp = Blueprint("kiosk", __name__)
+
+DEFAULT_ACTIONS = ("play", "previous", "next", "volume_down", "volume_up")
+LABELS = {
+    "play": "Play or stop",
+    "stop": "Stop",
+    "next": "Next song",
+    "previous": "Previous song",
+    "volume_up": "Louder",
+    "volume_down": "Quieter",
+}
+_ACTION = re.compile(r"^[A-Za-z0-9_:.\-]{1,60}$")
+QUIET_WORDS = {"stopped": "Stopped", "playing": "Playing", "paused": "Paused"}
+
+
+def read_status() -> tuple[dict[str, Any] | None, str | None]:
+    """The kiosk's status, or a polite sentence saying why there is none."""
+    try:
+        answer = control.status(current_app.config["SOCKET_PATH"])
+    except control.KioskUnreachable as exc:
+        return None, f"{exc} The music box may be switched off or starting up."
+    if not answer.get("ok"):
+        return None, answer.get("error") or "The kiosk did not say what it is doing."
+    return answer.get("status") or {}, None
+
+
+def actions_of(status: dict[str, Any] | None) -> list[str]:
+    """The actions the kiosk offers: what its status lists, else the usual five."""
+    buttons = (status or {}).get("buttons")
+    found: list[str] = []
+    if isinstance(buttons, dict):
+        buttons = list(buttons.values())
+    for b in buttons or []:
+        action = b.get("action") if isinstance(b, dict) else b
+        if isinstance(action, str) and _ACTION.match(action) and action not in found:
+            found.append(action)
+    return found or list(DEFAULT_ACTIONS)
+
+
+def label(action: str) -> str:
+    if action in LABELS:
+        return LABELS[action]
+    kind, _, value = action.partition(":")
+    if kind == "decade" and value:
+        return f"Songs from the {value}s"
+    if kind == "resident" and value:
+        return f"{value}'s music"
+    return action.replace("_", " ").replace(":", " ").capitalize()
+
+
+def resident_name(status: dict[str, Any] | None) -> str | None:
+    who = (status or {}).get("resident")
+    if isinstance(who, dict):
+        who = who.get("name")
+    return who if isinstance(who, str) else None
+
+
+def clock(seconds: Any) -> str:
+    try:
+        s = max(0, int(float(seconds)))
+    except (TypeError, ValueError):
+        return ""
+    return f"{s // 60}:{s % 60:02d}"
+
+
+@bp.app_template_global()
+def kiosk_clock(seconds: Any) -> str:
+    return clock(seconds)
+
+
+@bp.route("/kiosk")
+@staff_required
+def panel():
+    status, problem = read_status()
+    actions = actions_of(status)
+    return render_template("kiosk.html", status=status, problem=problem,
+                           actions=[(a, label(a)) for a in actions], who=resident_name(status))
+
+
+@bp.route("/kiosk/press", methods=["POST"])
+@staff_required
+def press():
+    action = request.form.get("action", "")
+    status, problem = read_status()
+    if problem is None and action not in actions_of(status):
+        problem = "That button is not one the kiosk knows."
+    if problem is None:
+        try:
+            answer = control.press(current_app.config["SOCKET_PATH"], action)
+        except control.KioskUnreachable as exc:
+            problem = str(exc)
+        else:
+            if not answer.get("ok"):
+                problem = answer.get("error") or "The kiosk could not do that."
+    if wants_json():
+        return ({"ok": False, "error": problem}, 503) if problem else {"ok": True}
+    flash(problem or f"Sent: {label(action)}.")
+    return redirect(url_for("kiosk.panel"))
+
+
+@bp.route("/residents/<int:rid>/now-playing")
+@resident_view
+def now_playing(resident):
+    status, problem = read_status()
+    if status is not None and (resident_name(status) or "").casefold() != resident.name.casefold():
+        # The kiosk is playing for someone else: say nothing about them.
+        status = None
+        problem = f"The kiosk is not playing {resident.name}'s music just now."
+    return render_template("now_playing.html", resident=resident, status=status, problem=problem)

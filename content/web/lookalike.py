@@ -1,0 +1,75 @@
+"""Is a newly added file perhaps the same song as one already there, in another recording
+or rip? A fuzzy match over normalised "artist title", so that a family can spot doubles."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import sqlite_utils
+from rapidfuzz import fuzz, process
+
+from content.accounts import User
+
+try:  # the era engine's normaliser, when it is installed in this tree
+    from content.era.normalise import normalise as _era_normalise
+except ImportError:
+    _era_normalise = None
+
+THRESHOLD = 88
+_BRACKETS = re.compile(r"[\(\[][^\)\]]*[\)\]]")
+_FEAT = re.compile(r"\b(feat|featuring|ft)\b\.?.*$")
+_TRACK = re.compile(r"^\s*\d{1,3}\s*[-._)]\s*")
+_NOT_WORD = re.compile(r"[^\w\s]")
+
+
+@dataclass(frozen=True)
+class Lookalike:
+    song_id: int
+    title: str
+    artist: str
+    residents: tuple[str, ...]
+
+    def sentence(self) -> str:
+        by = f" by {self.artist}" if self.artist else ""
+        whose = " and ".join(f"{n}'s" for n in self.residents)
+        return f"This looks like “{self.title}”{by}, already in {whose} songs."
+
+
+def normalise(artist: str, title: str) -> str:
+    """Lower case, no accents, no "(Remastered 2005)", "feat. ...", track numbers or a leading "The"."""
+    if _era_normalise is not None:
+        return _era_normalise(f"{artist} - {title}" if artist else title)
+    def clean(text: str) -> str:
+        text = unicodedata.normalize("NFKD", text or "")
+        text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+        text = _TRACK.sub("", _FEAT.sub("", _BRACKETS.sub(" ", text)))
+        text = _NOT_WORD.sub("", text.replace("&", " and "))
+        return re.sub(r"^the\s+", "", " ".join(text.split()))
+    return f"{clean(artist)} {clean(title)}".strip()
+
+
+def find_lookalikes(db: sqlite_utils.Database, user: User, resident_id: int, *, title: str, artist: str,
+                    exclude_song_id: int | None = None, limit: int = 3) -> list[Lookalike]:
+    """Songs the user may see (the resident's own, and other residents' they may see) that
+    look like this one."""
+    if user.is_staff:
+        sql = ("SELECT s.id, s.title, s.artist, group_concat(r.name, '|') AS names FROM songs s "
+               "JOIN resident_songs rs ON rs.song_id = s.id JOIN residents r ON r.id = rs.resident_id "
+               "WHERE s.id != ? GROUP BY s.id")
+        params: list = [exclude_song_id or -1]
+    else:
+        sql = ("SELECT s.id, s.title, s.artist, group_concat(r.name, '|') AS names FROM songs s "
+               "JOIN resident_songs rs ON rs.song_id = s.id JOIN residents r ON r.id = rs.resident_id "
+               "WHERE s.id != ? AND (rs.resident_id = ? OR rs.resident_id IN "
+               "(SELECT resident_id FROM user_residents WHERE user_id = ?)) GROUP BY s.id")
+        params = [exclude_song_id or -1, resident_id, user.id]
+    rows = list(db.query(sql, params))
+    if not rows:
+        return []
+    wanted = normalise(artist, title)
+    choices = [normalise(r["artist"], r["title"]) for r in rows]
+    found = process.extract(wanted, choices, scorer=fuzz.token_sort_ratio, score_cutoff=THRESHOLD, limit=limit)
+    return [Lookalike(song_id=rows[i]["id"], title=rows[i]["title"], artist=rows[i]["artist"],
+                      residents=tuple(sorted(set(rows[i]["names"].split("|")))))
+            for _, _, i in found]

@@ -1,0 +1,132 @@
+"""Residents: the home list, adding one, a resident's songs, settings, photo, invites and
+listening history."""
+from __future__ import annotations
+
+from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
+                   send_from_directory, url_for)
+
+from content import accounts, library
+from content.db import LibraryError
+from content.web import library_edits as edits
+from content.web.guard import login_required, resident_view, staff_required
+from content.web.store import get_db
+
+bp = Blueprint("residents", __name__)
+
+
+def era_suggestions(db, resident_id: int):
+    """Songs from the resident's teenage years that are not in their library yet, when the
+    era module is installed; None otherwise."""
+    try:
+        from content.era.suggestions import era_suggestions as suggest
+    except ImportError:
+        return None
+    try:
+        return suggest(db, resident_id, limit=20)
+    except LibraryError:
+        return None
+
+
+@bp.route("/")
+@login_required
+def home():
+    db = get_db()
+    residents = accounts.residents_for(db, g.user)
+    if not g.user.is_staff and len(residents) == 1:
+        return redirect(url_for("residents.resident", rid=residents[0].id))
+    counts = {r["resident_id"]: r["n"] for r in db.query(
+        "SELECT resident_id, COUNT(*) AS n FROM resident_songs GROUP BY resident_id")}
+    return render_template("home.html", residents=residents, counts=counts)
+
+
+@bp.route("/residents/new", methods=["GET", "POST"])
+@staff_required
+def new_resident():
+    error = None
+    form = request.form
+    if request.method == "POST":
+        try:
+            birth_year = edits.parse_year(form.get("birth_year"), what="birth year")
+            r = library.add_resident(get_db(), form.get("name", ""), birth_year=birth_year)
+        except LibraryError as exc:
+            error = str(exc)
+        else:
+            flash(f"{r.name} is added. Next, invite a family member or add songs.")
+            return redirect(url_for("residents.resident", rid=r.id))
+    return render_template("resident_new.html", error=error, form=form), (400 if error else 200)
+
+
+@bp.route("/residents/<int:rid>")
+@resident_view
+def resident(resident):
+    db = get_db()
+    q = request.args.get("q", "")
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() else 1
+    songs = edits.resident_song_page(db, resident.id, query=q, page=page,
+                                     page_size=current_app.config["PAGE_SIZE"])
+    return render_template("resident.html", resident=resident, songs=songs, q=q,
+                           suggestions=era_suggestions(db, resident.id) if not q and songs.page == 1 else None,
+                           source_words=edits.YEAR_SOURCE_WORDS)
+
+
+@bp.route("/residents/<int:rid>/settings", methods=["GET", "POST"])
+@resident_view
+def settings(resident):
+    db = get_db()
+    error = None
+    form = request.form
+    if request.method == "POST":
+        try:
+            edits.update_resident(
+                db, resident.id, name=form.get("name", ""),
+                birth_year=edits.parse_year(form.get("birth_year"), what="birth year"),
+                volume_cap=edits.parse_whole(form.get("volume_cap"), 5, 100, "loudest volume"),
+                session_minutes=edits.parse_whole(form.get("session_minutes"), 5, 240, "session length in minutes"),
+                user_id=g.user.id)
+        except LibraryError as exc:
+            error = str(exc)
+        else:
+            flash("Saved.")
+            return redirect(url_for("residents.resident", rid=resident.id))
+    family = accounts.family_of(db, resident.id) if g.user.is_staff else []
+    return render_template("resident_settings.html", resident=resident, error=error, form=form, family=family), \
+        (400 if error else 200)
+
+
+@bp.route("/residents/<int:rid>/photo", methods=["GET", "POST"])
+@resident_view
+def photo(resident):
+    media = current_app.config["MEDIA_DIR"]
+    if request.method == "GET":
+        if not resident.photo:
+            abort(404)
+        return send_from_directory(media, resident.photo, max_age=3600)
+    upload = request.files.get("photo")
+    if upload is None or not upload.filename:
+        flash("Please choose a photo first.")
+        return redirect(url_for("residents.settings", rid=resident.id))
+    try:
+        edits.set_photo(get_db(), media, resident.id, upload.stream, user_id=g.user.id)
+    except LibraryError as exc:
+        flash(str(exc))
+    else:
+        flash("The photo is saved.")
+    return redirect(url_for("residents.settings", rid=resident.id))
+
+
+@bp.route("/residents/<int:rid>/invite", methods=["POST"])
+@resident_view
+def invite(resident):
+    if not g.user.is_staff:
+        abort(403)
+    token = accounts.create_invite(get_db(), resident.id, created_by=g.user.id)
+    link = url_for("account.invite", token=token, _external=True)
+    return render_template("invite_made.html", resident=resident, link=link, days=accounts.INVITE_DAYS)
+
+
+@bp.route("/residents/<int:rid>/history")
+@resident_view
+def history(resident):
+    plays = edits.recent_plays(get_db(), resident.id)
+    return render_template("history.html", resident=resident, plays=plays, ended_words=edits.ENDED_WORDS)
