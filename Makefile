@@ -39,7 +39,7 @@ setup-test: setup $(VENV)/.apt-test $(VENV)/.req-test
 
 run: setup
 	@EVERGREEN_DATA=$(DATA) $(PY) -m content demo
-	@EVERGREEN_DATA=$(DATA) $(PY) -m content.run
+	@EVERGREEN_DATA=$(DATA) bash deploy/run-dev.sh $(PY)
 
 # Everything, slow journeys included.
 test: setup-test
