@@ -1,17 +1,31 @@
 """Building a resident's play order: the interface between the library and the kiosk.
 
 The kiosk calls `next_songs` whenever it needs more songs. That reads what the weighting
-needs from the library and hands it to `build_queue`, which is pure (no database, no
-clock, no global random), so the order can be tested with a seeded Random.
+needs from the library (the resident's songs and play history, the era weights from
+settings, and for decade radio other residents' songs of that decade) and hands it to
+`build_queue`, which is pure (no database, no clock, no global random), so the order can be
+tested with a seeded Random.
+
+The order is a weighted shuffle. A song's weight is its era weight (the resident's age
+when it came out, see `content.era.weights`), boosted when it is a favourite, sunk when it
+has been skipped early again and again, and lowered for a while after it played. Never-play
+and unplayable songs never come up, no song comes back within a few songs, and the same
+artist never plays twice in a row when anyone else is available.
 """
 from __future__ import annotations
 
+import bisect
+import datetime as dt
+import itertools
 import random
 import time
 from dataclasses import dataclass, field
 from typing import Sequence
 
 import sqlite_utils
+
+from content.era import weights as era_weights
+from content.era.weights import EraWeights
 
 
 @dataclass(frozen=True)
@@ -35,13 +49,26 @@ class QueueContext:
     recent: Sequence[int] = field(default_factory=tuple)   # song ids, most recent last
     decade: int | None = None                              # decade radio: 1950 for the 1950s
     fallback: Sequence[Candidate] = field(default_factory=tuple)  # other residents' songs, to top up decade radio
-
-
-FAVOURITE_WEIGHT = 3.0
+    weights: EraWeights = field(default_factory=EraWeights)
 
 
 def playable(candidates: Sequence[Candidate]) -> list[Candidate]:
     return [c for c in candidates if not c.never_play and not c.unplayable]
+
+
+def in_decade(year: int | None, decade: int) -> bool:
+    return year is not None and decade <= year < decade + 10
+
+
+def song_weight(c: Candidate, context: QueueContext) -> float:
+    """How likely this song is to come up next, relative to the others."""
+    w = context.weights
+    weight = w.era_weight(c.year, context.birth_year)
+    if c.favourite:
+        weight *= w.favourite_boost
+    if w.early_skips_to_sink and c.early_skips >= w.early_skips_to_sink:
+        weight *= w.sunk_factor
+    return weight * w.rest(c.last_played_s_ago)
 
 
 def build_queue(
@@ -50,48 +77,151 @@ def build_queue(
     rng: random.Random,
     length: int = 20,
 ) -> list[int]:
-    """A weighted shuffle: favourites come up more often, never-play songs never,
-    and no song plays twice in a row (including straight after the last one heard)."""
-    pool = playable(candidates)
-    if context.decade is not None:
-        pool = [c for c in pool if c.year is not None and context.decade <= c.year < context.decade + 10]
-    if not pool:
+    """The next `length` song ids: a weighted shuffle (see the module's docstring).
+
+    With `context.decade` set, only songs from that decade; when the resident has fewer
+    than `weights.decade_min_songs` of them, other residents' songs of the decade
+    (`context.fallback`) top it up, at a lower weight, never one this resident red-flagged.
+    """
+    own = playable(candidates)
+    pool: list[tuple[Candidate, float]]
+    if context.decade is None:
+        pool = [(c, song_weight(c, context)) for c in own]
+    else:
+        decade = context.decade - context.decade % 10
+        own = [c for c in own if in_decade(c.year, decade)]
+        pool = [(c, song_weight(c, context)) for c in own]
+        if len(own) < context.weights.decade_min_songs:
+            refused = {c.song_id for c in candidates if c.never_play} | {c.song_id for c in own}
+            factor = context.weights.fallback_factor
+            for c in playable(context.fallback):
+                if in_decade(c.year, decade) and c.song_id not in refused:
+                    refused.add(c.song_id)
+                    pool.append((c, song_weight(c, context) * factor))
+    pool = [(c, w) for c, w in pool if w > 0]
+    if not pool or length <= 0:
         return []
-    weights = [FAVOURITE_WEIGHT if c.favourite else 1.0 for c in pool]
+    artists_by_id = {c.song_id: _artist_key(c.artist) for c in itertools.chain(candidates, context.fallback)}
+    return _shuffle(pool, context, rng, length, artists_by_id)
+
+
+def _artist_key(artist: str) -> str:
+    key = " ".join(artist.casefold().split())
+    return key[4:] if key.startswith("the ") else key
+
+
+def _shuffle(
+    pool: list[tuple[Candidate, float]],
+    context: QueueContext,
+    rng: random.Random,
+    length: int,
+    artists_by_id: dict[int, str],
+) -> list[int]:
+    """Weighted draws with replacement, refusing a song heard within the last `gap` songs
+    and the previous song's artist. Refusals are redrawn (rejection sampling keeps the
+    odds exact among the allowed songs) and only a small or one-artist library falls back
+    to filtering the whole pool."""
+    ids = [c.song_id for c, _ in pool]
+    artists = [artists_by_id[i] for i in ids]
+    weights = [w for _, w in pool]
+    cumulative = list(itertools.accumulate(weights))
+    total = cumulative[-1]
+    several_artists = len({a for a in artists if a}) > 1 or any(not a for a in artists)
+    # In a small library a long gap would turn the shuffle into a fixed rotation in
+    # which weights no longer matter; a third of the library keeps them meaningful.
+    gap = min(context.weights.queue_gap, len(pool) // 3) if len(pool) > 1 else 0
+    gap = max(gap, 1) if len(pool) > 1 else 0
+    history = list(context.recent)
+    last_artist = artists_by_id.get(history[-1], "") if history else ""
     order: list[int] = []
-    last = context.recent[-1] if context.recent else None
     for _ in range(length):
-        choices = [(c, w) for c, w in zip(pool, weights) if c.song_id != last] or list(zip(pool, weights))
-        pick = rng.choices([c for c, _ in choices], weights=[w for _, w in choices])[0]
-        order.append(pick.song_id)
-        last = pick.song_id
+        blocked = set(history[-gap:]) if gap else set()
+        avoid = last_artist if several_artists else ""
+        pick = -1
+        for _attempt in range(32):
+            k = min(bisect.bisect_right(cumulative, rng.random() * total), len(ids) - 1)
+            if ids[k] not in blocked and not (avoid and artists[k] == avoid):
+                pick = k
+                break
+        if pick < 0:
+            allowed = [k for k in range(len(ids)) if ids[k] not in blocked and not (avoid and artists[k] == avoid)]
+            allowed = allowed or [k for k in range(len(ids)) if ids[k] not in blocked] or list(range(len(ids)))
+            pick = rng.choices(allowed, weights=[weights[k] for k in allowed])[0]
+        order.append(ids[pick])
+        history.append(ids[pick])
+        last_artist = artists[pick]
     return order
 
 
-def candidates(db: sqlite_utils.Database, resident_id: int, *, now: float | None = None) -> list[Candidate]:
+_PLAYS_SQL = """
+WITH p AS (
+    SELECT song_id,
+           SUM(ended_how IN ('next', 'previous') AND seconds_heard < :early) AS early_skips,
+           MAX(started_at) AS last
+    FROM plays WHERE resident_id = :resident GROUP BY song_id
+)
+"""
+
+
+def candidates(
+    db: sqlite_utils.Database,
+    resident_id: int,
+    *,
+    now: float | None = None,
+    early_skip_seconds: float = 20.0,
+) -> list[Candidate]:
     """The resident's songs with their play history, as the weighting needs them."""
-    now = time.time() if now is None else now
     rows = db.query(
-        """
+        _PLAYS_SQL + """
         SELECT s.id, s.title, s.artist, s.year, s.unplayable, rs.favourite, rs.never_play,
-               (SELECT COUNT(*) FROM plays p WHERE p.song_id = s.id AND p.resident_id = rs.resident_id
-                  AND p.ended_how IN ('next', 'previous') AND p.seconds_heard < 20) AS early_skips,
-               (SELECT MAX(started_at) FROM plays p WHERE p.song_id = s.id AND p.resident_id = rs.resident_id) AS last
+               COALESCE(p.early_skips, 0) AS early_skips, p.last
         FROM resident_songs rs JOIN songs s ON s.id = rs.song_id
-        WHERE rs.resident_id = ?
+        LEFT JOIN p ON p.song_id = s.id
+        WHERE rs.resident_id = :resident
+        ORDER BY s.id
         """,
-        [resident_id],
+        {"resident": resident_id, "early": early_skip_seconds},
     )
+    return _to_candidates(rows, time.time() if now is None else now)
+
+
+def decade_fallback(
+    db: sqlite_utils.Database,
+    resident_id: int,
+    decade: int,
+    *,
+    now: float | None = None,
+    early_skip_seconds: float = 20.0,
+) -> list[Candidate]:
+    """Other residents' songs from `decade` for decade radio: never one this resident has,
+    never an unplayable one, and never one anybody has red-flagged (a song that upset one
+    resident is not a safe surprise for another)."""
+    decade -= decade % 10
+    rows = db.query(
+        _PLAYS_SQL + """
+        SELECT s.id, s.title, s.artist, s.year, s.unplayable, 0 AS favourite, 0 AS never_play,
+               COALESCE(p.early_skips, 0) AS early_skips, p.last
+        FROM songs s LEFT JOIN p ON p.song_id = s.id
+        WHERE s.year >= :start AND s.year < :start + 10 AND s.unplayable = 0
+          AND EXISTS (SELECT 1 FROM resident_songs o WHERE o.song_id = s.id AND o.resident_id != :resident)
+          AND NOT EXISTS (SELECT 1 FROM resident_songs m WHERE m.song_id = s.id AND m.resident_id = :resident)
+          AND NOT EXISTS (SELECT 1 FROM resident_songs f WHERE f.song_id = s.id AND f.never_play = 1)
+        ORDER BY s.id
+        """,
+        {"resident": resident_id, "early": early_skip_seconds, "start": decade},
+    )
+    return _to_candidates(rows, time.time() if now is None else now)
+
+
+def _to_candidates(rows, now: float) -> list[Candidate]:
     out = []
     for r in rows:
         last = r["last"]
-        ago = None
-        if last:
-            ago = max(0.0, now - _parse_ts(last))
         out.append(Candidate(
             song_id=r["id"], title=r["title"], artist=r["artist"], year=r["year"],
             favourite=bool(r["favourite"]), never_play=bool(r["never_play"]),
-            unplayable=bool(r["unplayable"]), early_skips=r["early_skips"], last_played_s_ago=ago,
+            unplayable=bool(r["unplayable"]), early_skips=int(r["early_skips"] or 0),
+            last_played_s_ago=max(0.0, now - _parse_ts(last)) if last else None,
         ))
     return out
 
@@ -106,12 +236,22 @@ def next_songs(
     length: int = 20,
 ) -> list[int]:
     """What the kiosk calls: the next `length` song ids for this resident (may be empty)."""
+    weights = era_weights.load(db)
     birth = db.execute("SELECT birth_year FROM residents WHERE id = ?", [resident_id]).fetchone()
-    context = QueueContext(birth_year=birth[0] if birth else None, recent=tuple(recent), decade=decade)
-    return build_queue(candidates(db, resident_id), context, rng, length)
+    now = time.time()
+    own = candidates(db, resident_id, now=now, early_skip_seconds=weights.early_skip_seconds)
+    fallback: list[Candidate] = []
+    if decade is not None:
+        in_it = sum(1 for c in playable(own) if in_decade(c.year, decade - decade % 10))
+        if in_it < weights.decade_min_songs:
+            fallback = decade_fallback(db, resident_id, decade, now=now,
+                                       early_skip_seconds=weights.early_skip_seconds)
+    context = QueueContext(
+        birth_year=birth[0] if birth else None, recent=tuple(recent), decade=decade,
+        fallback=tuple(fallback), weights=weights,
+    )
+    return build_queue(own, context, rng, length)
 
 
 def _parse_ts(ts: str) -> float:
-    import datetime as dt
-
     return dt.datetime.fromisoformat(ts.replace("Z", "+00:00")).timestamp()
