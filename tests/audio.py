@@ -39,8 +39,10 @@ def write_song(
     major, subtype = _FORMATS[kind]
     data = tone(freq, seconds, amplitude)
     stereo = np.column_stack([data, data])
-    with open(path, "wb") as fh:
-        sf.write(fh, stereo, RATE, format=major, subtype=subtype)
+    # Written a second at a time: libsndfile's Vorbis encoder crashes on one large write.
+    with sf.SoundFile(path, "w", RATE, 2, format=major, subtype=subtype) as out:
+        for start in range(0, len(stereo), RATE):
+            out.write(stereo[start:start + RATE])
     if tags:
         tag(path, **tags)
     return path
