@@ -1,0 +1,233 @@
+"""install.sh, run for real into a temporary root (no systemd, no apt): the installed
+admin and kiosk start from there the way their units say and answer; a re-run keeps the
+library and an edited config; uninstall keeps the library unless --purge.
+
+The venv is seeded from this checkout's .venv (`--venv-from`), so no network is needed.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+INSTALL = REPO / "deploy" / "install.sh"
+UNITS = ("evergreen-admin.service", "evergreen-kiosk.service")
+
+
+def install(root: Path, *extra: str, check: bool = True) -> subprocess.CompletedProcess:
+    cmd = ["bash", str(INSTALL), "--root", str(root), "--no-systemd", "--skip-packages",
+           "--python", sys._base_executable, "--venv-from", sys.prefix, *extra]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    if check:
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory) -> Path:
+    r = tmp_path_factory.mktemp("pi") / "root"
+    started = time.monotonic()
+    install(r)
+    took = time.monotonic() - started
+    print(f"\ninstall.sh into a temporary root took {took:.1f} s")
+    return r
+
+
+def unit(root: Path, name: str) -> dict[str, list[str]]:
+    entries: dict[str, list[str]] = {}
+    for line in (root / "etc/systemd/system" / name).read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith(("#", "[")) and "=" in line:
+            key, _, value = line.partition("=")
+            entries.setdefault(key, []).append(value)
+    return entries
+
+
+def unit_env(u: dict[str, list[str]]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("NOTIFY_SOCKET", "EVERGREEN_DATA", "EVERGREEN_CONFIG", "PYTHONPATH")}
+    for item in u.get("Environment", []):
+        key, _, value = item.partition("=")
+        env[key] = value
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            result = predicate()
+            if result:
+                return result
+        except AssertionError:
+            raise  # the process died: no point waiting
+        except Exception as exc:  # noqa: BLE001 - keep polling until the deadline
+            last = exc
+        time.sleep(0.2)
+    raise AssertionError(f"{what} did not happen within {timeout} s (last: {last!r})")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def test_install_lays_out_the_appliance(root):
+    app = root / "opt/evergreen/app"
+    assert (app / "content" / "db.py").is_file() and (app / "kiosk").is_dir()
+    assert not list(app.rglob("tests"))
+    assert (root / "var/lib/evergreen/tmp").is_dir()
+    assert (root / "etc/evergreen/kiosk.toml").read_text() == (REPO / "deploy/kiosk.example.toml").read_text()
+    for f in ("etc/systemd/journald.conf.d/evergreen.conf", "etc/polkit-1/rules.d/50-evergreen.rules",
+              "etc/avahi/services/evergreen.service"):
+        assert (root / f).is_file(), f
+    assert os.access(root / "usr/local/bin/evergreen", os.X_OK)
+    # The venv finds the installed app (not this checkout) from any folder.
+    py = root / "opt/evergreen/venv/bin/python"
+    where = subprocess.run([str(py), "-P", "-c", "import content, kiosk; print(content.__file__)"],
+                           cwd="/", capture_output=True, text=True, timeout=60)
+    assert where.returncode == 0, where.stderr
+    assert where.stdout.strip() == str(app / "content" / "__init__.py")
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
+def test_the_installed_units_point_into_the_root_and_pass_verify(root):
+    units = [root / "etc/systemd/system" / n for n in UNITS]
+    for u in units:
+        text = u.read_text()
+        assert f"{root}/opt/evergreen/venv/bin/python" in text
+        assert f"EVERGREEN_DATA={root}/var/lib/evergreen" in text
+    done = subprocess.run(["systemd-analyze", "verify", *map(str, units)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stderr.strip() == "", done.stderr
+
+
+def test_the_installed_admin_and_kiosk_start_and_answer(root, tmp_path):
+    config = root / "etc/evergreen/kiosk.toml"
+    # This machine has no sound card: the kiosk plays to libvlc's dummy output here.
+    config.write_text(re.sub(r'(?m)^output = .*$', 'output = "dummy"', config.read_text()))
+
+    admin_unit = unit(root, "evergreen-admin.service")
+    env = unit_env(admin_unit)
+    for pre in admin_unit["ExecStartPre"]:
+        argv = shlex.split(pre.lstrip("-+"))
+        done = subprocess.run(argv, env=env, cwd=admin_unit["WorkingDirectory"][0], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, f"{pre}: {done.stdout}{done.stderr}"
+    port = free_port()
+    argv = shlex.split(admin_unit["ExecStart"][0].replace("--host 0.0.0.0", "--host 127.0.0.1").replace("--port 8080", f"--port {port}"))
+    admin_log = open(tmp_path / "admin.log", "w")
+    admin = subprocess.Popen(argv, env=env, cwd=admin_unit["WorkingDirectory"][0], stdout=admin_log, stderr=subprocess.STDOUT)
+
+    kiosk_unit = unit(root, "evergreen-kiosk.service")
+    kenv = unit_env(kiosk_unit)
+    kiosk_log = open(tmp_path / "kiosk.log", "w")
+    kiosk = subprocess.Popen(shlex.split(kiosk_unit["ExecStart"][0]), env=kenv, cwd=kiosk_unit["WorkingDirectory"][0],
+                             stdin=subprocess.DEVNULL, stdout=kiosk_log, stderr=subprocess.STDOUT)
+    try:
+        def admin_answers():
+            assert admin.poll() is None, (tmp_path / "admin.log").read_text()
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=3) as r:
+                    return r.status, r.read().decode()
+            except urllib.error.HTTPError as exc:
+                return exc.code, exc.read().decode()
+        status, body = wait_for(admin_answers, 60, "the installed admin answering HTTP")
+        assert status == 200 and "Evergreen" in body
+
+        # The admin printed a first-login code to its log (the journal, on the Pi).
+        assert re.search(r"code", (tmp_path / "admin.log").read_text(), re.I)
+
+        def kiosk_status():
+            assert kiosk.poll() is None, (tmp_path / "kiosk.log").read_text()
+            done = subprocess.run([str(root / "usr/local/bin/evergreen"), "kiosk", "status"],
+                                  capture_output=True, text=True, timeout=30)
+            return json.loads(done.stdout) if done.returncode == 0 else None
+        answer = wait_for(kiosk_status, 60, "the installed kiosk answering `evergreen kiosk status`")
+        assert "state" in json.dumps(answer)
+        # With an empty library the kiosk stays quiet and says why, in words.
+        flat = answer.get("status", answer)
+        assert flat["state"] != "playing" and flat["quiet_reason"]
+    finally:
+        stop(kiosk)
+        stop(admin)
+        admin_log.close()
+        kiosk_log.close()
+    assert kiosk.returncode == 0, (tmp_path / "kiosk.log").read_text()
+
+
+def test_a_rerun_updates_the_app_and_keeps_the_library_and_an_edited_config(root):
+    wrapper = str(root / "usr/local/bin/evergreen")
+    added = subprocess.run([wrapper, "residents", "add", "Mary", "--birth-year", "1938"],
+                           capture_output=True, text=True, timeout=60)
+    assert added.returncode == 0, added.stderr
+    config = root / "etc/evergreen/kiosk.toml"
+    edited = config.read_text() + '\n# Rose ward, by the window\n'
+    config.write_text(edited)
+    (root / "opt/evergreen/app/content/stale_module.py").write_text("# from an older version\n")
+
+    started = time.monotonic()
+    done = install(root)
+    print(f"\nre-running install.sh (an update) took {time.monotonic() - started:.1f} s")
+    assert "keeping your kiosk.toml" in done.stdout
+    assert config.read_text() == edited
+    assert not (root / "opt/evergreen/app/content/stale_module.py").exists()
+    assert not (root / "opt/evergreen/app.new").exists() and not (root / "opt/evergreen/app.old").exists()
+    listed = subprocess.run([wrapper, "residents", "list"], capture_output=True, text=True, timeout=60)
+    assert "Mary (born 1938)" in listed.stdout
+
+
+def test_uninstall_keeps_the_library_unless_purged(root):
+    done = install(root, "--uninstall")
+    assert "still in" in done.stdout
+    assert not (root / "opt/evergreen").exists()
+    assert not (root / "etc/systemd/system/evergreen-kiosk.service").exists()
+    assert not (root / "usr/local/bin/evergreen").exists()
+    assert (root / "var/lib/evergreen/library.db").is_file()
+    assert (root / "etc/evergreen/kiosk.toml").is_file()
+    install(root, "--uninstall", "--purge")
+    assert not (root / "var/lib/evergreen").exists() and not (root / "etc/evergreen").exists()
+
+
+def test_dry_run_shows_every_step_and_changes_nothing(tmp_path):
+    target = tmp_path / "untouched"
+    done = install(target, "--dry-run")
+    assert not target.exists()
+    for step in ("Folders", "The app", "Python environment", "Config", "Services"):
+        assert f"==> {step}" in done.stdout
+    assert done.stdout.count("would run:") >= 8
+    assert "would write:" in done.stdout and "nothing was changed" in done.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--frobnicate"], "unknown option --frobnicate"),
+    (["--root", "relative/path"], "absolute path"),
+    (["--hostname", "Bad Name;rm"], "lower-case letters"),
+    (["--purge"], "--purge goes with --uninstall"),
+])
+def test_bad_options_get_a_plain_error(args, message):
+    done = subprocess.run(["bash", str(INSTALL), *args], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert message in done.stderr and done.stderr.startswith("Error: ")
