@@ -1,0 +1,65 @@
+"""What a button can ask for, and the raw events that inputs produce.
+
+Every input (GPIO, USB keys, the terminal, the control socket) ends up as either a
+`ButtonEvent` (an edge, for the gesture recogniser) or an `Action` (already a decision).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SIMPLE = ("play", "stop", "next", "previous", "volume_up", "volume_down", "shutdown")
+WITH_ARGUMENT = ("resident", "decade", "playlist")
+PANEL_BUTTONS = ("play", "stop", "next", "previous", "volume_up", "volume_down")
+
+
+class ActionError(ValueError):
+    """An action name that the kiosk does not know; the message says so plainly."""
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    arg: str = ""
+    source: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.name}:{self.arg}" if self.name in WITH_ARGUMENT else self.name
+
+
+@dataclass(frozen=True)
+class ButtonEvent:
+    """A raw edge from a physical button: pressed=True when it went down. `t` is
+    time.monotonic() when the edge was seen."""
+
+    button: str
+    pressed: bool
+    t: float
+
+
+def parse_action(text: str, source: str = "") -> Action:
+    text = text.strip()
+    name, sep, arg = text.partition(":")
+    name = name.strip().lower().replace("-", "_")
+    if not sep:
+        if name in SIMPLE:
+            return Action(name, "", source)
+        if name in WITH_ARGUMENT:
+            raise ActionError(f"'{text}' needs a value after a colon, e.g. {name}:{_example(name)}.")
+        raise ActionError(f"'{text}' is not something the kiosk can do.")
+    arg = arg.strip()
+    if name not in WITH_ARGUMENT:
+        raise ActionError(f"'{text}' is not something the kiosk can do.")
+    if name == "decade":
+        if arg.lower() in ("", "all", "off"):
+            return Action("decade", "", source)
+        digits = arg.rstrip("s")
+        if not (digits.isdigit() and len(digits) == 4 and int(digits) % 10 == 0):
+            raise ActionError(f"'{text}': a decade is written like decade:1950.")
+        return Action("decade", digits, source)
+    if not arg:
+        raise ActionError(f"'{text}' needs a value after the colon, e.g. {name}:{_example(name)}.")
+    return Action(name, " ".join(arg.split()), source)
+
+
+def _example(name: str) -> str:
+    return {"resident": "Mary", "decade": "1950", "playlist": "hymns"}[name]

@@ -1,0 +1,148 @@
+"""python-vlc behind a small interface: one MediaPlayer, our own queue outside it.
+
+Only the controller thread calls this. VLC's event callbacks only forward a
+`PlayerEvent` to the controller's queue: libvlc must not be called from its own handlers.
+
+Loudness has two layers. The instance's software gain is set once to the cap, so no
+input, race or VLC default can ever sound louder than the cap (VLC's own volume can
+briefly read 100 % while an audio output starts). Within that, `set_volume` scales on
+the same 0-100 scale as the cap, which is what fades and the volume buttons move.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Protocol
+
+import vlc
+
+from kiosk.config import AudioConfig
+
+
+@dataclass(frozen=True)
+class PlayerEvent:
+    """Something VLC reported about the media started with `token`."""
+
+    token: int
+    kind: str          # "playing" | "ended" | "error"
+    t: float
+
+
+class PcmSink(Protocol):
+    """Receives the PCM VLC would send to a sound card (the amem output)."""
+
+    def on_pcm(self, samples: int, count: int, pts: int) -> None: ...
+
+
+_STATES = {vlc.State.Playing: "playing", vlc.State.Ended: "ended", vlc.State.Error: "error"}
+
+
+def vlc_args(audio: AudioConfig, cap: int) -> list[str]:
+    args = ["--no-video", "--quiet", "--no-xlib", f"--file-caching={int(audio.file_caching_ms)}",
+            f"--gain={(cap / 100.0) ** 3:.6f}"]
+    if audio.output == "alsa":
+        args.append("--aout=alsa")
+        if audio.device:
+            args.append(f"--alsa-audio-device={audio.device}")
+    elif audio.output == "pulse":
+        args.append("--aout=pulse")
+    elif audio.output == "afile":
+        args += ["--aout=afile", f"--audiofile-file={audio.file}"]
+    elif audio.output == "dummy":
+        args.append("--aout=dummy")
+    return args
+
+
+class Player:
+    def __init__(
+        self,
+        audio: AudioConfig,
+        cap: int,
+        notify: Callable[[PlayerEvent], None],
+        pcm: PcmSink | None = None,
+    ) -> None:
+        self._cap = max(1, int(cap))
+        self._notify = notify
+        self._instance = vlc.Instance(vlc_args(audio, self._cap))
+        if self._instance is None:
+            raise RuntimeError("libvlc could not start with these audio settings.")
+        self._mp = self._instance.media_player_new()
+        self._pcm_cb = None
+        if pcm is not None:
+            # Keep a reference: ctypes callbacks must outlive the player.
+            self._pcm_cb = vlc.CallbackDecorators.AudioPlayCb(
+                lambda data, samples, count, pts: pcm.on_pcm(samples, count, pts))
+            self._mp.audio_set_callbacks(self._pcm_cb, None, None, None, None, None)
+            self._mp.audio_set_format("S16N", 44100, 2)
+        self._token = 0
+        self._media: vlc.Media | None = None
+        self._level = 0.0
+        self._applied: int | None = None
+
+    @property
+    def cap(self) -> int:
+        return self._cap
+
+    def play(self, path: Path, start_s: float = 0.0) -> int:
+        """Start `path` (at `start_s` seconds) at the current level; returns the token that
+        this media's events will carry."""
+        self._token += 1
+        token = self._token
+        media = self._instance.media_new_path(str(path))
+        if start_s > 0:
+            media.add_option(f":start-time={start_s:.2f}")
+        media.event_manager().event_attach(
+            vlc.EventType.MediaStateChanged,
+            lambda event: self._forward(token, event.u.new_state),
+        )
+        self._media = media
+        self._mp.set_media(media)
+        self._applied = None
+        self._mp.play()
+        # The audio output appears a few milliseconds after play(); apply our level as soon
+        # as it exists so the fade starts from where we say, not from VLC's default.
+        deadline = time.monotonic() + 0.05
+        while not self.apply_volume() and time.monotonic() < deadline:
+            time.sleep(0.001)
+        return token
+
+    def _forward(self, token: int, state: object) -> None:
+        kind = _STATES.get(state)  # type: ignore[arg-type]
+        if kind:
+            self._notify(PlayerEvent(token, kind, time.monotonic()))
+
+    def stop(self) -> None:
+        self._token += 1                   # late events of the old media are now stale
+        self._mp.stop()
+        self._media = None
+        self._applied = None
+
+    def set_volume(self, level: float) -> None:
+        """Set the level on the cap's 0-100 scale; anything above the cap is the cap."""
+        self._level = min(float(self._cap), max(0.0, float(level)))
+        self.apply_volume()
+
+    def apply_volume(self) -> bool:
+        """(Re)apply the level; VLC forgets it whenever an audio output restarts, so the
+        controller calls this on every tick. True when VLC took it."""
+        vlc_volume = int(round(100.0 * self._level / self._cap))
+        ok = self._mp.audio_set_volume(vlc_volume) == 0
+        self._applied = vlc_volume if ok else None
+        return ok
+
+    @property
+    def level(self) -> float:
+        return self._level
+
+    def position(self) -> float:
+        ms = self._mp.get_time()
+        return max(0.0, ms / 1000.0) if ms and ms > 0 else 0.0
+
+    def close(self) -> None:
+        try:
+            self._mp.stop()
+            self._mp.release()
+            self._instance.release()
+        except Exception:  # pragma: no cover - best effort at exit
+            pass

@@ -1,0 +1,41 @@
+"""systemd's readiness and watchdog notifications, without a dependency.
+
+When systemd starts the kiosk with Type=notify / WatchdogSec it sets NOTIFY_SOCKET; we
+send READY=1 once armed and WATCHDOG=1 from the controller loop, so a hung controller
+(not just a dead process) gets restarted.
+"""
+from __future__ import annotations
+
+import os
+import socket
+
+
+class SdNotify:
+    def __init__(self, address: str | None = None) -> None:
+        self._address = address if address is not None else os.environ.get("NOTIFY_SOCKET", "")
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self._address)
+
+    def send(self, message: str) -> bool:
+        if not self._address:
+            return False
+        address = self._address
+        if address.startswith("@"):
+            address = "\0" + address[1:]          # abstract namespace socket
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
+                s.sendto(message.encode(), address)
+            return True
+        except OSError:
+            return False
+
+    def ready(self) -> bool:
+        return self.send("READY=1")
+
+    def watchdog(self) -> bool:
+        return self.send("WATCHDOG=1")
+
+    def stopping(self) -> bool:
+        return self.send("STOPPING=1")
