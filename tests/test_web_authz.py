@@ -1,0 +1,148 @@
+"""Who may do what: walked from the app's own url_map, so a new route cannot escape.
+
+Every view must declare its rule (public, user, staff, resident, song_file). Then, for
+every route and method: anonymous visitors are sent to log in; a family member of Mary
+gets 403 or 404 on Bob's pages, uploads, files and actions, and changes nothing; staff
+reach every page; and no POST is accepted without its CSRF token.
+"""
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from content import library
+from content.web.library_edits import set_photo
+from tests.test_web_fixtures import add_song, world  # noqa: F401
+from tests.test_web_curation import PNG
+
+KNOWN_RULES = {"public", "user", "staff", "resident", "song_file"}
+
+
+def _routes(app):
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, view, method
+
+
+@pytest.fixture
+def bob_world(world, lib, tmp_path):
+    world.songs["bob"] = add_song(world, lib, world.bob, 330, "Bob's song", "Band", tmp=tmp_path)
+    world.songs["mary"] = add_song(world, lib, world.mary, 440, "Mary's song", "Band", tmp=tmp_path)
+    set_photo(lib.db, world.media, world.bob.id, io.BytesIO(PNG))
+    return world
+
+
+def _url(rule, world, lib, *, rid=None, sid=None) -> str:
+    values = {}
+    for arg in rule.arguments:
+        if arg == "rid":
+            values[arg] = world.bob.id if rid is None else rid
+        elif arg == "sid":
+            values[arg] = world.songs["bob"] if sid is None else sid
+        elif arg == "name":
+            values[arg] = lib.db["songs"].get(world.songs["bob"])["sha256"] + ".wav"
+        elif arg == "token":
+            values[arg] = "not-a-real-token"
+        elif arg == "filename":
+            values[arg] = "admin.css"
+        else:
+            raise AssertionError(f"the matrix does not know how to fill <{arg}> in {rule.rule}")
+    with world.app.test_request_context():
+        from flask import url_for
+        return url_for(rule.endpoint, **values)
+
+
+def _send(client, method, url, **kw):
+    if method == "GET":
+        return client.get(url)
+    client.get("/login")  # a fresh token: an earlier POST may have been "log out"
+    return client.post(url, {}, **kw)
+
+
+def test_every_route_declares_who_may_use_it(world):
+    missing = [r.rule for r, view, _ in _routes(world.app) if getattr(view, "access", None) not in KNOWN_RULES]
+    assert missing == []
+    # and the resident-scoped ones really are marked as such
+    for rule, view, _ in _routes(world.app):
+        if "rid" in rule.arguments:
+            assert view.access == "resident", rule.rule
+
+
+def test_anonymous_visitors_are_sent_to_log_in(bob_world, lib):
+    c = bob_world.client()
+    c.get("/login")
+    checked = 0
+    for rule, view, method in _routes(bob_world.app):
+        resp = _send(c, method, _url(rule, bob_world, lib))
+        if view.access == "public":
+            assert resp.status_code < 500, (method, rule.rule)
+            continue
+        assert resp.status_code == 302, (method, rule.rule, resp.status_code)
+        assert resp.headers["Location"].startswith("/login"), (method, rule.rule)
+        checked += 1
+    assert checked >= 15
+
+
+def test_a_family_member_cannot_reach_another_residents_anything(bob_world, lib):
+    before = lib.db.execute("SELECT COUNT(*) FROM audit_log").fetchone()[0]
+    c = bob_world.client(bob_world.mary_family)
+    c.get(f"/residents/{bob_world.mary.id}")
+    checked = 0
+    for rule, view, method in _routes(bob_world.app):
+        if view.access in ("public", "user"):
+            continue
+        kw = {}
+        if "upload" in rule.rule and method == "POST":
+            kw = {"data": {"csrf_token": c.token, "files": (io.BytesIO(b"RIFF"), "x.wav")},
+                  "content_type": "multipart/form-data"}
+            resp = c.c.post(_url(rule, bob_world, lib), **kw)
+        else:
+            resp = _send(c, method, _url(rule, bob_world, lib))
+        assert resp.status_code in (403, 404), (method, rule.rule, resp.status_code)
+        checked += 1
+        # Mary's own page with Bob's song in the URL is no way in either.
+        if "sid" in rule.arguments:
+            resp = _send(c, method, _url(rule, bob_world, lib, rid=bob_world.mary.id))
+            assert resp.status_code == 404, (method, rule.rule)
+    assert checked >= 12
+    assert lib.db.execute("SELECT COUNT(*) FROM audit_log").fetchone()[0] == before
+    bob_song = library.resident_songs(lib.db, bob_world.bob.id)
+    assert [(s.title, s.never_play, s.favourite) for s in bob_song] == [("Bob's song", False, False)]
+
+
+def test_staff_reach_every_page(bob_world, lib):
+    c = bob_world.client(bob_world.staff)
+    for rule, view, method in _routes(bob_world.app):
+        if method != "GET" or view.access == "public":
+            continue
+        resp = c.get(_url(rule, bob_world, lib))
+        assert resp.status_code == 200, (rule.rule, resp.status_code)
+
+
+def test_family_reach_their_own_relatives_pages(bob_world, lib):
+    c = bob_world.client(bob_world.mary_family)
+    for rule, view, method in _routes(bob_world.app):
+        if method != "GET" or view.access not in ("resident", "user"):
+            continue
+        if rule.endpoint == "residents.photo":
+            continue  # Mary has no photo
+        resp = c.get(_url(rule, bob_world, lib, rid=bob_world.mary.id, sid=bob_world.songs["mary"]))
+        assert resp.status_code in (200, 302), (rule.rule, resp.status_code)
+
+
+def test_posts_without_the_csrf_token_are_refused(bob_world, lib):
+    c = bob_world.client(bob_world.staff)
+    before = lib.db.execute("SELECT COUNT(*) FROM audit_log").fetchone()[0]
+    checked = 0
+    for rule, view, method in _routes(bob_world.app):
+        if method != "POST":
+            continue
+        resp = c.post(_url(rule, bob_world, lib), {"never_play": "1", "name": "X", "favourite": "1"}, csrf=False)
+        assert resp.status_code == 400, (rule.rule, resp.status_code)
+        assert "expired" in resp.get_data(as_text=True)
+        checked += 1
+    assert checked >= 10
+    assert lib.db.execute("SELECT COUNT(*) FROM audit_log").fetchone()[0] == before
+    assert bob_world.client(bob_world.staff).get("/").status_code == 200  # still logged in
