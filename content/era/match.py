@@ -125,11 +125,11 @@ class Matcher:
         sorted_query = _sorted_words(query)
         exact = self._exact.get(sorted_query)
         if exact:
-            return self._result(min(exact, key=self._year), 100.0)
+            return self._result(min(exact, key=self._earliest), 100.0)
         if len(parts) == 1:
             titled = self._by_title.get(sorted_query)
             if titled:
-                return self._result(min(titled, key=self._year), 100.0 * TITLE_ONLY_FACTOR)
+                return self._result(min(titled, key=self._earliest), 100.0 * TITLE_ONLY_FACTOR)
         shortlist = self._shortlist(sorted_query.split())
         if not shortlist:
             return None
@@ -199,6 +199,10 @@ class Matcher:
                 found.add(d)
             found.update(self._delete_index.get(d, ()))                # wrong or swapped
         return sorted(found)
+
+    def _earliest(self, i: int) -> tuple[int, bool]:
+        """Among equally good rows: the earliest year, then one that names an artist."""
+        return self._year(i), not self.catalogue.artists[i]
 
     def _year(self, i: int) -> int:
         return self.catalogue.entries[i].year if i >= 0 else 10**6

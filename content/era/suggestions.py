@@ -1,0 +1,74 @@
+"""Songs from a resident's teenage years that are not in their library yet.
+
+The reminiscence bump peaks in the teens, so these are the songs most likely to matter;
+the admin lists them on the resident's page for the family to find and upload. Better
+known songs (those more sources agree on: number ones, long-running lists) come first.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlite_utils
+from rapidfuzz import fuzz, process
+
+from content.era.catalogue import Catalogue
+from content.era.match import Matcher, default_matcher
+from content.era.normalise import normalise_title
+
+TEEN_FROM, TEEN_TO = 13, 19
+SAME_SONG = 90          # a library title this close to a catalogue title is that song, by anyone
+# Sources that only list well-known recordings.
+WELL_KNOWN = ("compiled-knowledge", "uk-number-ones", "whitburn-facts", "top2000", "fivethirtyeight-classic-rock")
+
+
+@dataclass(frozen=True)
+class Suggestions:
+    year_from: int | None
+    year_to: int | None
+    songs: list[dict[str, Any]] = field(default_factory=list)   # title, artist, year
+
+
+def _rank(cat: Catalogue, i: int, peak: int) -> tuple:
+    e = cat.entries[i]
+    sources = e.source.split(";") if e.source else []
+    well_known = sum(1 for s in sources if s in WELL_KNOWN)
+    return (-well_known, -len(sources), not e.artist, abs(e.year - peak), e.title.casefold(), i)
+
+
+def era_suggestions(db: sqlite_utils.Database, resident_id: int, limit: int = 20, *,
+                    matcher: Matcher | None = None) -> Suggestions:
+    row = db.execute("SELECT birth_year FROM residents WHERE id = ?", [resident_id]).fetchone()
+    if row is None or row[0] is None:
+        return Suggestions(None, None, [])
+    birth = int(row[0])
+    year_from, year_to = birth + TEEN_FROM, birth + TEEN_TO
+    matcher = matcher or default_matcher()
+    cat = matcher.catalogue
+    have = list(db.query(
+        """SELECT s.title, s.artist, d.match_title, d.match_artist FROM resident_songs rs
+           JOIN songs s ON s.id = rs.song_id LEFT JOIN song_year_decisions d ON d.song_id = s.id
+           WHERE rs.resident_id = ?""", [resident_id]))
+    have_titles = []
+    for h in have:
+        for title in (h["title"], h["match_title"]):
+            if title:
+                full, short = normalise_title(title)
+                have_titles += [full, short]
+    have_titles = sorted(set(t for t in have_titles if t))
+    in_range = [i for i, e in enumerate(cat.entries) if year_from <= e.year <= year_to]
+    in_range.sort(key=lambda i: _rank(cat, i, birth + 15))
+    songs: list[dict[str, Any]] = []
+    seen_titles: set[str] = set()
+    for i in in_range:
+        if len(songs) >= limit:
+            break
+        title = cat.short_titles[i]
+        if title in seen_titles:
+            continue
+        if have_titles and process.extractOne(title, have_titles, scorer=fuzz.ratio, score_cutoff=SAME_SONG):
+            continue
+        seen_titles.add(title)
+        e = cat.entries[i]
+        songs.append({"title": e.title, "artist": e.artist, "year": e.year})
+    return Suggestions(year_from, year_to, songs)
