@@ -123,13 +123,13 @@ class Matcher:
     def _best(self, parts: list[str], pairs: list[tuple[str, str]], *, fixed: bool = False) -> Match | None:
         query = " ".join(parts)
         sorted_query = _sorted_words(query)
-        exact = self._exact.get(sorted_query)
-        if exact:
-            return self._result(min(exact, key=self._earliest), 100.0)
-        if len(parts) == 1:
-            titled = self._by_title.get(sorted_query)
-            if titled:
-                return self._result(min(titled, key=self._earliest), 100.0 * TITLE_ONLY_FACTOR)
+        exact = self._exact.get(sorted_query, [])
+        titled = self._by_title.get(sorted_query, []) if len(parts) == 1 else []
+        if exact or titled:
+            # A bare title that is a jazz standard's whole name is also that title by its
+            # first recording artist: the earliest wins, and a named artist on a tie.
+            best = min([*exact, *titled], key=self._earliest)
+            return self._result(best, 100.0 if exact else 100.0 * TITLE_ONLY_FACTOR)
         shortlist = self._shortlist(sorted_query.split())
         if not shortlist:
             return None

@@ -64,11 +64,14 @@ def era_suggestions(db: sqlite_utils.Database, resident_id: int, limit: int = 20
         if len(songs) >= limit:
             break
         title = cat.short_titles[i]
-        if title in seen_titles:
+        # "Que Sera, Sera (Whatever Will Be, Will Be)" and "Whatever Will Be, Will Be (Que
+        # Sera, Sera)" are one song: compare the short title and the words in any order.
+        keys = {title, " ".join(sorted(cat.titles[i].split()))}
+        if keys & seen_titles:
             continue
         if have_titles and process.extractOne(title, have_titles, scorer=fuzz.ratio, score_cutoff=SAME_SONG):
             continue
-        seen_titles.add(title)
+        seen_titles |= keys
         e = cat.entries[i]
         songs.append({"title": e.title, "artist": e.artist, "year": e.year})
     return Suggestions(year_from, year_to, songs)
