@@ -6,8 +6,7 @@ import io
 import json
 
 from content import library, queue
-from content.paths import socket_path
-from tests.test_web_fixtures import FakeKiosk, add_song, kiosk_status, world  # noqa: F401
+from tests.test_web_fixtures import add_song, world  # noqa: F401
 
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
                     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
@@ -82,20 +81,6 @@ def test_never_play_saves_even_when_the_kiosk_is_off_and_the_kiosk_queue_drops_i
     assert "Never play: Reminds her of the war" in text
     c.post(f"/residents/{world.mary.id}/songs/{upset}/never-play", {"never_play": "0"})
     assert lib.db["resident_songs"].get((world.mary.id, upset))["never_play"] == 0
-
-
-def test_never_play_tells_a_running_kiosk_at_once(world, lib, tmp_path):
-    sid = add_song(world, lib, world.mary, 440, "Sad song", "X", tmp=tmp_path)
-    kiosk = FakeKiosk(socket_path(world.data), kiosk_status())
-    try:
-        c = world.client(world.mary_family)
-        c.get(f"/residents/{world.mary.id}")
-        resp = c.post(f"/residents/{world.mary.id}/songs/{sid}/never-play", {"never_play": "1"}, follow_redirects=True)
-        assert kiosk.received.wait(5)
-        assert kiosk.requests[-1] == {"cmd": "library_changed"}
-        assert "not running" not in resp.get_data(as_text=True)
-    finally:
-        kiosk.close()
 
 
 def test_remove_keeps_the_file_while_another_resident_has_it(world, lib, tmp_path):
@@ -206,3 +191,11 @@ def test_changes_are_in_the_audit_log_with_who_did_them(world, lib, tmp_path):
     (entry,) = lib.db.query("SELECT * FROM audit_log WHERE action = 'song.flags'")
     assert entry["user_id"] == world.mary_family.id and entry["resident_id"] == world.mary.id
     assert json.loads(entry["detail"])["never_play_reason"] == "upsets her"
+
+
+def test_a_catalogue_year_shows_how_sure_the_match_was(world, lib, tmp_path):
+    sid = add_song(world, lib, world.mary, 440, "Some Tune", "Some Band", tmp=tmp_path)
+    with lib.db.conn:
+        lib.db.execute("UPDATE songs SET year = 1942, year_source = 'catalogue', year_confidence = 91.6 WHERE id = ?", [sid])
+    page = world.client(world.mary_family).get(f"/residents/{world.mary.id}").get_data(as_text=True)
+    assert "1942 <span class=\"source\">(found in the song catalogue, 92% sure)</span>" in page

@@ -1,12 +1,8 @@
-"""Shared pieces for the admin's tests: the real app on a real library, accounts, a client
-that logs in and carries the CSRF token like a browser does, and a stand-in kiosk socket
-(used only while the real kiosk cannot be started here)."""
+"""Shared pieces for the admin's tests: the real app on a real library, accounts, and a
+client that logs in and carries the CSRF token like a browser does."""
 from __future__ import annotations
 
-import json
 import re
-import socket
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -107,53 +103,3 @@ def add_song(world: World, lib, resident: library.Resident, freq: float, title: 
     assert result.status == "added", result.reason
     path.unlink()
     return result.song_id
-
-
-class FakeKiosk:
-    """Answers the kiosk's control protocol on a Unix socket and remembers each request,
-    standing in for `python -m kiosk run` where that is not available."""
-
-    def __init__(self, path: Path, status: dict) -> None:
-        self.path = path
-        self.status = status
-        self.requests: list[dict] = []
-        self.received = threading.Event()
-        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self._sock.bind(str(path))
-        self._sock.listen(8)
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self._sock.accept()
-            except OSError:
-                return
-            with conn:
-                data = b""
-                while not data.endswith(b"\n"):
-                    chunk = conn.recv(4096)
-                    if not chunk:
-                        break
-                    data += chunk
-                msg = json.loads(data)
-                self.requests.append(msg)
-                if msg.get("cmd") == "status":
-                    answer = {"ok": True, "status": self.status}
-                else:
-                    answer = {"ok": True}
-                conn.sendall(json.dumps(answer).encode() + b"\n")
-                if msg.get("cmd") != "status":
-                    self.received.set()
-
-    def close(self) -> None:
-        self._sock.close()
-        self.path.unlink(missing_ok=True)
-
-
-def kiosk_status(resident: str = "Mary", title: str = "We'll Meet Again") -> dict:
-    return {"state": "playing", "resident": resident,
-            "song": {"id": 1, "title": title, "artist": "Vera Lynn", "year": 1939},
-            "position": 75.0, "volume": 40, "volume_cap": 60, "session_left": 1500, "quiet_reason": None,
-            "buttons": ["play", "next", "previous", "volume_up", "volume_down"]}

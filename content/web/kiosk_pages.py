@@ -15,7 +15,7 @@ bp = Blueprint("kiosk", __name__)
 
 DEFAULT_ACTIONS = ("play", "previous", "next", "volume_down", "volume_up")
 LABELS = {
-    "play": "Play or stop",
+    "play": "Play",
     "stop": "Stop",
     "next": "Next song",
     "previous": "Previous song",
