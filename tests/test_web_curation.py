@@ -199,3 +199,11 @@ def test_a_catalogue_year_shows_how_sure_the_match_was(world, lib, tmp_path):
         lib.db.execute("UPDATE songs SET year = 1942, year_source = 'catalogue', year_confidence = 91.6 WHERE id = ?", [sid])
     page = world.client(world.mary_family).get(f"/residents/{world.mary.id}").get_data(as_text=True)
     assert "1942 <span class=\"source\">(found in the song catalogue, 92% sure)</span>" in page
+
+
+def test_resident_page_suggests_songs_from_their_teenage_years(world, lib):
+    page = world.client(world.mary_family).get(f"/residents/{world.mary.id}").get_data(as_text=True)
+    assert "Songs from Mary's teenage years (1951–1957) not in the library yet" in page
+    with lib.db.conn:
+        lib.db.execute("UPDATE residents SET birth_year = NULL WHERE id = ?", [world.mary.id])
+    assert "teenage years" not in world.client(world.mary_family).get(f"/residents/{world.mary.id}").get_data(as_text=True)
