@@ -153,14 +153,19 @@ def _shuffle(
     return order
 
 
-_PLAYS_SQL = """
-WITH p AS (
-    SELECT song_id,
-           SUM(ended_how IN ('next', 'previous') AND seconds_heard < :early) AS early_skips,
-           MAX(started_at) AS last
-    FROM plays WHERE resident_id = :resident GROUP BY song_id
-)
+_HISTORY_SQL = """
+SELECT song_id,
+       SUM(ended_how IN ('next', 'previous') AND seconds_heard < ?) AS early_skips,
+       MAX(started_at) AS last
+FROM plays WHERE resident_id = ? GROUP BY song_id
 """
+
+
+def _history(db: sqlite_utils.Database, resident_id: int, early_skip_seconds: float) -> dict[int, tuple[int, str]]:
+    """song id → (early skips, last started) for this resident. One pass over their plays,
+    kept apart from the songs query: joining the two made SQLite sort twice."""
+    return {r[0]: (int(r[1] or 0), r[2])
+            for r in db.execute(_HISTORY_SQL, [early_skip_seconds, resident_id]).fetchall()}
 
 
 def candidates(
@@ -171,18 +176,13 @@ def candidates(
     early_skip_seconds: float = 20.0,
 ) -> list[Candidate]:
     """The resident's songs with their play history, as the weighting needs them."""
-    rows = db.query(
-        _PLAYS_SQL + """
-        SELECT s.id, s.title, s.artist, s.year, s.unplayable, rs.favourite, rs.never_play,
-               COALESCE(p.early_skips, 0) AS early_skips, p.last
-        FROM resident_songs rs JOIN songs s ON s.id = rs.song_id
-        LEFT JOIN p ON p.song_id = s.id
-        WHERE rs.resident_id = :resident
-        ORDER BY s.id
-        """,
-        {"resident": resident_id, "early": early_skip_seconds},
-    )
-    return _to_candidates(rows, time.time() if now is None else now)
+    rows = db.execute(
+        """SELECT s.id, s.title, s.artist, s.year, s.unplayable, rs.favourite, rs.never_play
+           FROM resident_songs rs JOIN songs s ON s.id = rs.song_id
+           WHERE rs.resident_id = ? ORDER BY s.id""",
+        [resident_id],
+    ).fetchall()
+    return _to_candidates(rows, _history(db, resident_id, early_skip_seconds), time.time() if now is None else now)
 
 
 def decade_fallback(
@@ -197,31 +197,26 @@ def decade_fallback(
     never an unplayable one, and never one anybody has red-flagged (a song that upset one
     resident is not a safe surprise for another)."""
     decade -= decade % 10
-    rows = db.query(
-        _PLAYS_SQL + """
-        SELECT s.id, s.title, s.artist, s.year, s.unplayable, 0 AS favourite, 0 AS never_play,
-               COALESCE(p.early_skips, 0) AS early_skips, p.last
-        FROM songs s LEFT JOIN p ON p.song_id = s.id
-        WHERE s.year >= :start AND s.year < :start + 10 AND s.unplayable = 0
-          AND EXISTS (SELECT 1 FROM resident_songs o WHERE o.song_id = s.id AND o.resident_id != :resident)
-          AND NOT EXISTS (SELECT 1 FROM resident_songs m WHERE m.song_id = s.id AND m.resident_id = :resident)
-          AND NOT EXISTS (SELECT 1 FROM resident_songs f WHERE f.song_id = s.id AND f.never_play = 1)
-        ORDER BY s.id
-        """,
-        {"resident": resident_id, "early": early_skip_seconds, "start": decade},
-    )
-    return _to_candidates(rows, time.time() if now is None else now)
+    rows = db.execute(
+        """SELECT s.id, s.title, s.artist, s.year, s.unplayable, 0, 0 FROM songs s
+           WHERE s.year >= :start AND s.year < :start + 10 AND s.unplayable = 0
+             AND EXISTS (SELECT 1 FROM resident_songs o WHERE o.song_id = s.id AND o.resident_id != :resident)
+             AND NOT EXISTS (SELECT 1 FROM resident_songs m WHERE m.song_id = s.id AND m.resident_id = :resident)
+             AND NOT EXISTS (SELECT 1 FROM resident_songs f WHERE f.song_id = s.id AND f.never_play = 1)
+           ORDER BY s.id""",
+        {"resident": resident_id, "start": decade},
+    ).fetchall()
+    return _to_candidates(rows, _history(db, resident_id, early_skip_seconds), time.time() if now is None else now)
 
 
-def _to_candidates(rows, now: float) -> list[Candidate]:
+def _to_candidates(rows, history: dict[int, tuple[int, str]], now: float) -> list[Candidate]:
     out = []
-    for r in rows:
-        last = r["last"]
+    for song_id, title, artist, year, unplayable, favourite, never_play in rows:
+        skips, last = history.get(song_id, (0, None))
         out.append(Candidate(
-            song_id=r["id"], title=r["title"], artist=r["artist"], year=r["year"],
-            favourite=bool(r["favourite"]), never_play=bool(r["never_play"]),
-            unplayable=bool(r["unplayable"]), early_skips=int(r["early_skips"] or 0),
-            last_played_s_ago=max(0.0, now - _parse_ts(last)) if last else None,
+            song_id=song_id, title=title, artist=artist, year=year,
+            favourite=bool(favourite), never_play=bool(never_play), unplayable=bool(unplayable),
+            early_skips=skips, last_played_s_ago=max(0.0, now - _parse_ts(last)) if last else None,
         ))
     return out
 
