@@ -143,6 +143,11 @@ def test_the_installed_admin_and_kiosk_start_and_answer(root, tmp_path):
 
     kiosk_unit = unit(root, "evergreen-kiosk.service")
     kenv = unit_env(kiosk_unit)
+    # Stand in for systemd's notify socket (Type=notify, WatchdogSec=).
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(str(tmp_path / "notify.sock"))
+    notify.settimeout(1.0)
+    kenv["NOTIFY_SOCKET"] = str(tmp_path / "notify.sock")
     kiosk_log = open(tmp_path / "kiosk.log", "w")
     kiosk = subprocess.Popen(shlex.split(kiosk_unit["ExecStart"][0]), env=kenv, cwd=kiosk_unit["WorkingDirectory"][0],
                              stdin=subprocess.DEVNULL, stdout=kiosk_log, stderr=subprocess.STDOUT)
@@ -170,7 +175,23 @@ def test_the_installed_admin_and_kiosk_start_and_answer(root, tmp_path):
         # With an empty library the kiosk stays quiet and says why, in words.
         flat = answer.get("status", answer)
         assert flat["state"] != "playing" and flat["quiet_reason"]
+
+        # systemd hears READY=1, then heartbeats well inside the unit's WatchdogSec.
+        watchdog_s = float(kiosk_unit["WatchdogSec"][0])
+        messages: list[tuple[float, str]] = []
+
+        def two_heartbeats():
+            try:
+                messages.append((time.monotonic(), notify.recv(4096).decode()))
+            except socket.timeout:
+                pass
+            return sum("WATCHDOG=1" in m for _, m in messages) >= 2
+        wait_for(two_heartbeats, 3 * watchdog_s, "two watchdog heartbeats from the kiosk")
+        assert any("READY=1" in m for _, m in messages)
+        beats = [t for t, m in messages if "WATCHDOG=1" in m]
+        assert beats[1] - beats[0] < watchdog_s / 2
     finally:
+        notify.close()
         stop(kiosk)
         stop(admin)
         admin_log.close()
