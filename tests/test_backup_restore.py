@@ -16,8 +16,9 @@ import pytest
 
 from content import backup as backupmod
 from content import db as dbmod
-from content import library
+from content import ingest, library
 from content.db import LibraryError
+from content.probe import Prober
 from tests.audio import write_song
 
 REPO = Path(__file__).resolve().parents[1]
@@ -25,18 +26,15 @@ TABLES = ("residents", "songs", "resident_songs", "plays", "reactions", "users",
           "settings", "kiosk_state", "audit_log")
 
 
-def add_song(db, media: Path, src: Path, title: str, artist: str, year: int) -> int:
-    """Store a real audio file the way the library does: named by its SHA-256."""
-    data = src.read_bytes()
-    sha = hashlib.sha256(data).hexdigest()
-    ext = src.suffix.lstrip(".")
-    (media / f"{sha}.{ext}").write_bytes(data)
+def add_song(db, media: Path, src: Path, title: str, artist: str, year: int, prober: Prober | None = None) -> int:
+    """Store a real audio file through the library's own ingest (validated, hashed, named by
+    its SHA-256), then set the year a family member would have entered."""
+    result = ingest.ingest_file(db, media, src, min_seconds=1, prober=prober)
+    assert result.status == "added", result.reason
     with dbmod.write(db):
-        return db["songs"].insert({
-            "sha256": sha, "ext": ext, "format": ext, "title": title, "artist": artist,
-            "year": year, "year_source": "tag", "duration": 3.0, "size_bytes": len(data),
-            "original_name": src.name,
-        }).last_pk
+        db.execute("UPDATE songs SET title = ?, artist = ?, year = ?, year_source = 'family' WHERE id = ?",
+                   [title, artist, year, result.song_id])
+    return result.song_id
 
 
 def fill(lib, tmp_path: Path) -> None:
@@ -44,9 +42,11 @@ def fill(lib, tmp_path: Path) -> None:
     db = lib.db
     mary = library.add_resident(db, "Mary", birth_year=1938)
     tom = library.add_resident(db, "Tom", birth_year=1941)
-    s1 = add_song(db, lib.media, write_song(tmp_path / "src" / "a.ogg", 440, 3, tags={"title": "Moonlight"}), "Moonlight", "Glenn", 1939)
-    s2 = add_song(db, lib.media, write_song(tmp_path / "src" / "b.flac", 523, 3), "Que sera", "Doris", 1956)
-    s3 = add_song(db, lib.media, write_song(tmp_path / "src" / "c.wav", 659, 3), "Jerusalem", "Choir", 1916)
+    src = tmp_path / "src"
+    with Prober() as p:
+        s1 = add_song(db, lib.media, write_song(src / "a.ogg", 440, 3, tags={"title": "Moonlight"}), "Moonlight", "Glenn", 1939, p)
+        s2 = add_song(db, lib.media, write_song(src / "b.flac", 523, 3), "Que sera", "Doris", 1956, p)
+        s3 = add_song(db, lib.media, write_song(src / "c.wav", 659, 3), "Jerusalem", "Choir", 1916, p)
     for r, s in ((mary.id, s1), (mary.id, s2), (tom.id, s2), (tom.id, s3)):
         library.link_song(db, r, s)
     library.set_song_flags(db, mary.id, s1, favourite=True, note="Their wedding dance")
@@ -72,7 +72,8 @@ def dump(db_path: Path) -> dict[str, list[tuple]]:
 
 
 def files(media: Path) -> dict[str, bytes]:
-    return {f.name: f.read_bytes() for f in sorted(media.iterdir()) if f.is_file()}
+    """The finished media files (not the folder's lock or scratch files)."""
+    return {f.name: f.read_bytes() for f in sorted(media.iterdir()) if f.is_file() and not f.name.startswith(".")}
 
 
 def nobody(_path: Path) -> list[str]:
