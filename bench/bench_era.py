@@ -53,7 +53,8 @@ def _right(found: Entry | None, row: dict) -> bool:
         return False
     if _key(found.title, found.artist) == _key(row["title"], row["artist"]):
         return True
-    return row["kind"] == "title" and normalise_title(found.title)[0] == normalise_title(row["title"])[0]
+    # A bare title may rightly find the same title under another name or an earlier artist.
+    return row["kind"] == "title" and bool(set(normalise_title(found.title)) & set(normalise_title(row["title"])))
 
 
 def synthetic(real: list[Entry], total: int, seed: int = 5) -> list[Entry]:

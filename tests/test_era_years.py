@@ -125,3 +125,17 @@ def test_cli_years_reviews_and_fixes_a_residents_library(lib, mary, tmp_path, ca
     assert rows["White Christmas"]["source"] == "family"
     assert cli.main(["years", "--db", str(lib.db_path), "--resident", "Nobody"]) == 2
     assert "no resident called Nobody" in capsys.readouterr().err
+
+
+def test_without_a_catalogue_an_upload_keeps_its_tag_year_until_the_catalogue_is_back(lib, mary, tmp_path):
+    src = write_song(tmp_path / "in" / "t.ogg", 440, 3.0, tags={"title": "In the Mood", "artist": "Glenn Miller",
+                                                               "date": "2001"})
+    result = ingest_file(lib.db, lib.media, src, resident_id=mary.id, min_seconds=1)
+    sid = result.song_id
+    empty = Matcher(era_catalogue.from_entries([], version="missing"))
+    with write(lib.db):
+        lib.db["songs"].update(sid, {"year": None, "year_source": None})
+        years.resolve_song(lib.db, sid, matcher=empty)
+    assert (song(lib, sid)["year"], song(lib, sid)["year_source"]) == (2001, "tag")
+    assert [r.song_id for r in years.resolve_stale(lib.db)] == [sid]
+    assert (song(lib, sid)["year"], song(lib, sid)["year_source"]) == (1939, "catalogue")

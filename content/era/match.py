@@ -28,6 +28,7 @@ from content.era.normalise import normalise_artist, split_parts, normalise_title
 DEFAULT_THRESHOLD = 80.0
 TITLE_ONLY_FACTOR = 0.92   # a title alone is good evidence, but not as good as title and artist
 CONTAINED_FACTOR = 0.9    # the whole "artist title" inside a longer one-part name
+ARTISTLESS_FACTOR = 0.88  # "Artist - Title" against a catalogue row that has no artist
 ARTIST_SHARE = 0.35        # in an artist/title pair, how much the artist counts
 SHORTLIST = 40             # rows scored in full per query
 RARE_WORDS = 4             # how many of a query's rarest words pick the shortlist
@@ -154,8 +155,8 @@ class Matcher:
                 title_score = max(fuzz.ratio(qt, title), fuzz.ratio(qt, short))
                 if artist:
                     pair = ARTIST_SHARE * fuzz.token_sort_ratio(qa, artist) + (1 - ARTIST_SHARE) * title_score
-                else:
-                    pair = title_score * TITLE_ONLY_FACTOR
+                else:  # a standard with no artist explains the title but not the rest of the name
+                    pair = title_score * ARTISTLESS_FACTOR
                 score = max(score, pair)
             if score > best_score or (score == best_score and self._year(i) < self._year(best_i)):
                 best_i, best_score = i, score

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from rapidfuzz.distance import OSA
+
 AUDIO_EXTENSIONS = ("mp3", "ogg", "oga", "flac", "wav", "m4a", "aac", "opus", "wma", "mp4")
 
 # Words that only decorate a release. A bracketed group or a " - " part made only of these
@@ -46,6 +48,7 @@ _TRACK_NUMBER = re.compile(
     r"(?:\s*[-_.)]+\s*)(?!\d)"                        # then a separator: "03 - ", "1. ", "A1_"
 )
 _ZERO_PADDED = re.compile(r"^\s*0\d\s+")                 # "03 Moonlight Serenade"
+_FILE_TRACK = re.compile(r"^\s*(?:0?\d|[1-3]\d)\s+(?=\D)")  # "14 We're a Winner.flac"
 _EXTENSION = re.compile(r"\.(?:" + "|".join(AUDIO_EXTENSIONS) + r")\s*$", re.IGNORECASE)
 _SEPARATORS = re.compile(r"\s+[-\u2013\u2014~|/:]+\s+|\s*_-_\s*|\s*[\u2013\u2014]\s*|\s+-|-\s+|\s*\|\s*")
 _APOSTROPHES = re.compile(r"['\u2018\u2019\u02bc`\u00b4]")
@@ -79,7 +82,8 @@ def _words(text: str) -> str:
 # "(Live at Madison Square Garden 1974)", "(from The Glenn Miller Story)".
 BRACKET_OPENERS = frozenset(
     "live remaster remastered digitally from feat ft featuring recorded mono stereo bonus "
-    "demo single radio taken original version alternate extended instrumental acoustic".split()
+    "demo single radio taken original version alternate extended instrumental acoustic "
+    "vocal vocals voc".split()     # "(Vocal Harold Arlen)" on a 1930s dance-band record
 )
 # A " - " part is only dropped on stronger evidence: "Live and Let Die" is a title.
 _PART_NOTE = re.compile(
@@ -97,6 +101,17 @@ STRONG_MARKERS = frozenset(
 )
 
 
+def _is_marker(word: str) -> bool:
+    """A decoration word, allowing one slip in words of five letters or more
+    ("Remasrer", "Viedo"); shorter words must be exact, or "love" would pass for "live"."""
+    if word in STRONG_MARKERS or word in NOISE_MARKERS:
+        return True
+    return len(word) >= 5 and any(OSA.distance(word, m, score_cutoff=1) <= 1 for m in _FUZZY_MARKERS)
+
+
+_FUZZY_MARKERS = tuple(m for m in STRONG_MARKERS | NOISE_MARKERS if len(m) >= 5)
+
+
 def _is_noise(group: str, *, bracketed: bool = False) -> bool:
     words = _words(group).split()
     if not words:
@@ -105,14 +120,14 @@ def _is_noise(group: str, *, bracketed: bool = False) -> bool:
         return True
     if words[0] in ("feat", "ft", "featuring"):
         return True
-    if any(w in NOISE_MARKERS for w in words) and all(
-        w in NOISE_WORDS or w in NOISE_MARKERS or w.isdigit() for w in words
+    if any(_is_marker(w) for w in words) and all(
+        w in NOISE_WORDS or w.isdigit() or _is_marker(w) for w in words
     ):
-        return True
+        return True  # "Single Vesrion", "Mono"
     if bracketed:
         return words[0] in BRACKET_OPENERS or any(w in STRONG_MARKERS for w in words)
-    if len(words) <= 4 and any(_YEAR.match(w) for w in words) and any(w in STRONG_MARKERS for w in words):
-        return True  # "1995 Diigital Remaster"
+    if len(words) <= 4 and any(_YEAR.match(w) for w in words) and any(_is_marker(w) for w in words):
+        return True  # "1995 Diigital Remaster", "Rmeastered 1992"
     return bool(_PART_NOTE.match(" ".join(words)))
 
 
@@ -155,9 +170,12 @@ def split_parts(text: str) -> list[str]:
     "01 - The Beatles - Hey Jude (Remastered 2009).mp3" → ["beatles", "hey jude"]
     """
     text = fold(text.strip())
+    is_file = bool(_EXTENSION.search(text))
     text = _EXTENSION.sub("", text)
+    text = _TRACK_NUMBER.sub("", text, count=1)       # before "_" goes: "14_Title" is a track number
     text = text.replace("_", " ")
-    text = _ZERO_PADDED.sub("", _TRACK_NUMBER.sub("", text, count=1), count=1)
+    # "03 Title", and in a file name "14 Title" too ("99 Luftballons" needs its tag).
+    text = (_FILE_TRACK if is_file else _ZERO_PADDED).sub("", text, count=1)
     kept, _ = _drop_noise_brackets(text)
     raws = [raw.strip(" -._") for raw in _SEPARATORS.split(kept)]
     raws = [raw for raw in raws if raw and not (raw.isdigit() and len(raw) <= 3)]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -25,9 +26,11 @@ from typing import Any, Iterable
 import sqlite_utils
 
 from content.db import LibraryError, write
+from content.era.catalogue import from_entries
 from content.era.match import Match, Matcher, default_matcher
 from content.library import audit, utcnow
 
+log = logging.getLogger(__name__)
 SOURCES = ("family", "catalogue", "tag", "filename")
 EARLIEST_YEAR = 1850
 _BRACKETED_YEAR = re.compile(r"[\(\[]\s*((?:18|19|20)\d\d)\s*[\)\]]")
@@ -103,10 +106,23 @@ def _song(db: sqlite_utils.Database, song_id: int) -> dict[str, Any]:
     return rows[0]
 
 
+def _matcher_or_fallback(matcher: Matcher | None) -> Matcher:
+    """The bundled matcher; if the catalogue cannot be read, an empty one, so that an upload
+    still goes in with its tag year (and is redone once the catalogue is back: the empty
+    catalogue has its own version, so those decisions are stale)."""
+    if matcher is not None:
+        return matcher
+    try:
+        return default_matcher()
+    except (OSError, ValueError, KeyError) as exc:
+        log.error("The song catalogue could not be read (%s); using tag years for now.", exc)
+        return Matcher(from_entries([], version="missing"))
+
+
 def resolve_song(db: sqlite_utils.Database, song_id: int, *, matcher: Matcher | None = None) -> None:
     """Decide and store the song's year. Runs inside the caller's transaction when there is
     one (ingest calls it while adding the song). A family-entered year is left alone."""
-    matcher = matcher or default_matcher()
+    matcher = _matcher_or_fallback(matcher)
     with write(db):
         song = _song(db, song_id)
         if song.get("year_source") == "family":
@@ -185,7 +201,7 @@ class Review:
 
 def review(db: sqlite_utils.Database, song_ids: Iterable[int] | None = None, *,
            matcher: Matcher | None = None) -> list[Review]:
-    matcher = matcher or default_matcher()
+    matcher = _matcher_or_fallback(matcher)
     sql = """SELECT s.*, d.basis AS decided_basis FROM songs s
              LEFT JOIN song_year_decisions d ON d.song_id = s.id"""
     params: list[Any] = []
@@ -209,8 +225,9 @@ def review(db: sqlite_utils.Database, song_ids: Iterable[int] | None = None, *,
 def resolve_stale(db: sqlite_utils.Database, song_ids: Iterable[int] | None = None, *,
                   matcher: Matcher | None = None) -> list[Review]:
     """Redo every automatic decision that is stale or would now come out differently.
-    Family years are never touched. Returns the songs whose year or source changed."""
-    matcher = matcher or default_matcher()
+    Family years are never touched. Returns the songs whose year or source changed.
+    Run it at start-up (it is quick when nothing changed) and from `years --fix`."""
+    matcher = _matcher_or_fallback(matcher)
     changed = []
     with write(db):
         for r in review(db, song_ids, matcher=matcher):
