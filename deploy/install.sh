@@ -362,11 +362,11 @@ start_services() {
 summary() {
   local took=$(( $(date +%s) - STARTED_AT ))
   echo
-  echo "Evergreen is installed (in ${took} s)."
   if [ "$DRY_RUN" -eq 1 ]; then
-    echo "(dry run: nothing was changed)"
+    echo "Dry run finished: nothing was changed."
     return 0
   fi
+  echo "Evergreen is installed (in ${took} s)."
   if [ "$USE_SYSTEMD" -eq 0 ] || [ -n "$ROOT" ]; then
     echo "Start it by hand:"
     printf '  EVERGREEN_DATA=%q %q -m content.web --port %s\n' "$DATA_DIR" "$VENV/bin/python" "$ADMIN_PORT"
