@@ -20,6 +20,13 @@ from content.web import create_app
 HARD_CEILING_FACTOR = 2
 
 
+def make_server(app, host: str, port: int, threads: int = 4):
+    """The waitress server for this app (port 0: any free port; see .effective_port)."""
+    return waitress.create_server(app, host=host, port=port, threads=threads,
+                                  max_request_body_size=app.config["MAX_CONTENT_LENGTH"] * HARD_CEILING_FACTOR,
+                                  ident="evergreen")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m content.web", description="Evergreen's family and staff admin.")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -36,9 +43,14 @@ def main(argv: list[str] | None = None) -> int:
     shown = "localhost" if args.host in ("127.0.0.1", "0.0.0.0") else args.host
     logging.getLogger("evergreen.admin").info(
         "Admin for the library in %s: open http://%s:%d/", paths.data_dir(), shown, args.port)
-    waitress.serve(app, host=args.host, port=args.port, threads=args.threads,
-                   max_request_body_size=app.config["MAX_CONTENT_LENGTH"] * HARD_CEILING_FACTOR,
-                   ident="evergreen")
+    server = make_server(app, args.host, args.port, args.threads)
+    logging.getLogger("waitress").info("Serving on http://%s:%s", args.host, server.effective_port)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
     return 0
 
 

@@ -77,12 +77,13 @@ def never_play(resident, sid: int):
     on = request.form.get("never_play", "1") == "1"
     reason = request.form.get("reason", "").strip()[:NOTE_MAX]
     library.set_song_flags(get_db(), resident.id, sid, never_play=on, never_play_reason=reason, user_id=g.user.id)
+    problem = tell_kiosk()
     if on:
-        msg = f"“{row['title']}” will never play for {resident.name}. If it was playing, it has stopped."
+        msg = f"“{row['title']}” will never play for {resident.name}."
+        msg += f" {problem}" if problem else " If it was playing, it has stopped."
     else:
         msg = f"“{row['title']}” can play for {resident.name} again."
-    problem = tell_kiosk()
-    flash(msg + (" " + problem if problem else ""))
+    flash(msg)
     return _back(resident, sid)
 
 

@@ -1,0 +1,163 @@
+"""The family's journey in a real browser: Debian's Chromium, headless, phone-sized,
+driving the real admin served by waitress on 127.0.0.1.
+
+Staff logs in, adds a resident, makes an invite; the family member opens it, sets a
+password, uploads two songs, sees them with their years, marks one never-play; the
+library the kiosk reads then offers only the other. Bad files are refused in plain words
+and nothing is stored. Screenshots go to test-output/screenshots/.
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from content import accounts, library, queue
+from content.web.__main__ import make_server
+from tests.audio import write_song
+from tests.test_web_fixtures import STAFF_PW, make_app
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / "test-output" / "screenshots"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+LIMIT = 3 * 1024 * 1024
+
+
+@pytest.fixture
+def server(lib):
+    app = make_app(lib.data, MAX_UPLOAD_BYTES=LIMIT, MIN_SONG_SECONDS=5.0, SECRET_KEY="browser-test")
+    srv = make_server(app, "127.0.0.1", 0)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{srv.effective_port}"
+    finally:
+        srv.close()
+        thread.join(5)
+
+
+@pytest.fixture
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def _media_files(lib) -> list[Path]:
+    return [p for p in lib.media.iterdir() if p.is_file() and not p.name.startswith(".")]
+
+
+def test_family_journey_on_a_phone(server, browser, lib, tmp_path):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    accounts.create_user(lib.db, "sam@home.example", STAFF_PW, "staff", display_name="Sam")
+    vera = write_song(tmp_path / "Vera Lynn - We'll Meet Again.ogg", 440, 12, fmt=".ogg",
+                      tags={"title": "We'll Meet Again", "artist": "Vera Lynn", "date": "1939"})
+    glenn = write_song(tmp_path / "moonlight.mp3", 520, 12, fmt=".mp3",
+                       tags={"title": "Moonlight Serenade", "artist": "Glenn Miller", "date": "1939"})
+
+    # Staff: log in, add Mary, invite her daughter.
+    staff = browser.new_context(**PHONE)
+    page = staff.new_page()
+    page.goto(server + "/")
+    page.fill("#email", "sam@home.example")
+    page.fill("#password", STAFF_PW)
+    page.click("button:has-text('Log in')")
+    page.get_by_role("link", name="Add a resident").click()
+    page.fill("#name", "Mary")
+    page.fill("#birth_year", "1938")
+    page.click("button:has-text('Add resident')")
+    page.wait_for_selector("h1:has-text('Mary')")
+    page.click("button:has-text('Invite a family member')")
+    link = page.input_value("#invite-link")
+    assert link.startswith(server + "/invite/")
+    staff.close()
+
+    # Family: open the invite on a phone, set a password.
+    family = browser.new_context(**PHONE)
+    page = family.new_page()
+    page.goto(link)
+    page.fill("#name", "Anne")
+    page.fill("#email", "anne@family.example")
+    page.fill("#password", "anne-password")
+    page.fill("#again", "anne-password")
+    page.click("button:has-text('Create my account')")
+    page.wait_for_selector("text=Welcome. You can now add songs for Mary.")
+
+    # Upload two songs: each gets its own bar and its own answer.
+    page.get_by_role("link", name="Add songs", exact=True).click()
+    page.set_input_files("#files", [str(vera), str(glenn)])
+    page.wait_for_function("document.querySelectorAll('#progress li.added').length === 2", timeout=30_000)
+    answers = page.inner_text("#progress")
+    assert "added “We'll Meet Again” by Vera Lynn" in answers
+    assert "added “Moonlight Serenade” by Glenn Miller" in answers
+
+    # Bad files, the same way: plain words, nothing stored.
+    page.set_input_files("#files", [
+        {"name": "shopping list.mp3", "mimeType": "audio/mpeg", "buffer": b"eggs, milk, bread\n" * 200},
+        {"name": "empty.mp3", "mimeType": "audio/mpeg", "buffer": b""},
+        {"name": "../../Ça été ♫.mp3", "mimeType": "audio/mpeg", "buffer": b"\x00\x01" * 4000},
+        {"name": "huge.wav", "mimeType": "audio/wav", "buffer": b"\x00" * (LIMIT + 1)},
+    ])
+    page.wait_for_function("document.querySelectorAll('#progress li.refused').length === 4", timeout=30_000)
+    refused = page.inner_text("#progress")
+    assert "shopping list.mp3: not added. This is not a song we can play" in refused
+    assert "empty.mp3: not added. The file is empty." in refused
+    assert "Ça été ♫.mp3: not added." in refused
+    assert "huge.wav: not added. It is too big; the most is 3 MB." in refused
+    page.screenshot(path=str(SHOTS / "upload-page.png"), full_page=True)
+    assert len(_media_files(lib)) == 2
+
+    # See them with their years, then red-flag one.
+    page.get_by_role("link", name="See Mary's songs").click()
+    page.wait_for_selector("li.song >> nth=1")
+    listing = page.inner_text("ul.songs")
+    assert "We'll Meet Again" in listing and "Moonlight Serenade" in listing
+    assert listing.count("1939") == 2
+    page.screenshot(path=str(SHOTS / "resident-page.png"), full_page=True)
+    row = page.locator("li.song", has_text="Moonlight Serenade")
+    row.locator("input[name=reason]").fill("Too sad for her")
+    row.locator("button:has-text('Never play')").click()
+    page.wait_for_selector("text=“Moonlight Serenade” will never play for Mary.")
+    assert "Never play: Too sad for her" in page.inner_text("ul.songs")
+    page.screenshot(path=str(SHOTS / "resident-page-flagged.png"), full_page=True)
+
+    mary = library.resident_by_name(lib.db, "Mary")
+    playable = queue.playable(queue.candidates(lib.db, mary.id))
+    assert [c.title for c in playable] == ["We'll Meet Again"]
+
+    # Touch targets: every button and link in the song list is at least 48 px tall.
+    small = page.evaluate("""() => [...document.querySelectorAll('main a, main button, main input')]
+        .filter(e => e.type !== 'hidden' && e.offsetParent !== null)
+        .map(e => [e.textContent.trim() || e.name, e.getBoundingClientRect().height])
+        .filter(([_, h]) => h < 47.5)""")
+    assert small == []
+    family.close()
+
+
+def test_too_big_without_javascript_gets_a_plain_page(server, browser, lib, tmp_path):
+    accounts.create_user(lib.db, "sam@home.example", STAFF_PW, "staff")
+    mary = library.add_resident(lib.db, "Mary", birth_year=1938)
+    big = tmp_path / "long.wav"
+    write_song(big, 300, 20)  # about 3.5 MB, over the 3 MB limit
+    ctx = browser.new_context(java_script_enabled=False, **PHONE)
+    page = ctx.new_page()
+    page.goto(server + "/login")
+    page.fill("#email", "sam@home.example")
+    page.fill("#password", STAFF_PW)
+    page.click("button:has-text('Log in')")
+    page.goto(f"{server}/residents/{mary.id}/upload")
+    page.set_input_files("#files", str(big))
+    page.click("button:has-text('Send the songs')")
+    page.wait_for_selector("text=This file is too big. The largest song you can send is 3 MB.")
+    assert _media_files(lib) == []
+    assert list((lib.data / "upload-tmp").iterdir()) == []
+    ctx.close()
