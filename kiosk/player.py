@@ -96,8 +96,9 @@ class Player:
             vlc.EventType.MediaStateChanged,
             lambda event: self._forward(token, event.u.new_state),
         )
+        self._mp.set_media(media)              # the player keeps its own reference
+        self._release_media()
         self._media = media
-        self._mp.set_media(media)
         self._applied = None
         self._mp.play()
         # The audio output appears a few milliseconds after play(); apply our level as soon
@@ -115,8 +116,17 @@ class Player:
     def stop(self) -> None:
         self._token += 1                   # late events of the old media are now stale
         self._mp.stop()
-        self._media = None
+        self._release_media()
         self._applied = None
+
+    def _release_media(self) -> None:
+        """Let go of the previous media and its event callback; without this every song
+        played would stay in memory."""
+        media = self._media
+        self._media = None
+        if media is not None:
+            media.event_manager().event_detach(vlc.EventType.MediaStateChanged)
+            media.release()
 
     def set_volume(self, level: float) -> None:
         """Set the level on the cap's 0-100 scale; anything above the cap is the cap."""
@@ -142,6 +152,7 @@ class Player:
     def close(self) -> None:
         try:
             self._mp.stop()
+            self._release_media()
             self._mp.release()
             self._instance.release()
         except Exception:  # pragma: no cover - best effort at exit
