@@ -88,7 +88,9 @@ def backup(db_path: Path, media_dir: Path, dest: Path, *, now: Callable[[], str]
         partial = Path(tmp) / "backup.tar"
         entries: list[dict] = []
         total = 0
-        with open(partial, "wb") as raw, tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        # Only its owner may read it: it holds families' notes and the accounts' password hashes.
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with open(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
             entries.append(_add_file(tar, snapshot, DB_MEMBER))
             for name in names:
                 entry = _add_file(tar, media_dir / name, MEDIA_PREFIX + name)
@@ -248,8 +250,10 @@ def restore(
         counts = _prepare_db(staged_db)
         staged_media = staging / "media"
         wanted = _check_files_present(staged_db, staged_media)
-        media_dir.mkdir(parents=True, exist_ok=True)
         owner = _owner(data_dir)
+        if not media_dir.exists():
+            media_dir.mkdir(parents=True)
+            _chown(media_dir, owner)
         # 1. New media joins the folder; content-named files never clash with different content.
         for f in sorted(staged_media.iterdir()) if staged_media.exists() else []:
             target = media_dir / f.name

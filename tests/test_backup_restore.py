@@ -274,3 +274,32 @@ def test_the_command_line_backs_up_and_restores_in_plain_words(lib, tmp_path):
     inside = run_cli("backup", "--to", str(lib.data / "b.tar"), data=lib.data)
     assert inside.returncode == 2 and "outside the library" in inside.stderr
     lib.db = dbmod.connect(lib.db_path)
+
+
+def test_the_backup_file_is_private(lib, tmp_path):
+    fill(lib, tmp_path)
+    out = tmp_path / "b.tar"
+    backupmod.backup(lib.db_path, lib.media, out)
+    assert out.stat().st_mode & 0o077 == 0  # password hashes and families' notes inside
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can hand files to another user")
+def test_run_as_root_the_restored_library_belongs_to_the_data_folders_owner(lib, tmp_path):
+    """On the appliance restore runs with sudo; the services run as their own user and
+    could not open a database owned by root."""
+    fill(lib, tmp_path)
+    out = tmp_path / "b.tar"
+    backupmod.backup(lib.db_path, lib.media, out)
+    service_uid = service_gid = 65534  # nobody/nogroup, standing in for the service user
+    new = tmp_path / "pi"
+    new.mkdir()
+    os.chown(new, service_uid, service_gid)
+    backupmod.restore(out, new / "library.db", new / "media", in_use=nobody)
+    owned = [new / "library.db", new / "media", *(new / "media").iterdir()]
+    assert {(p.stat().st_uid, p.stat().st_gid) for p in owned} == {(service_uid, service_gid)}
+    # A backup run as root opens the (WAL) database, which leaves -wal/-shm files behind:
+    # they too must stay the service user's.
+    dbmod.connect(new / "library.db").close()
+    backupmod.backup(new / "library.db", new / "media", tmp_path / "again.tar")
+    sidecars = list(new.glob("library.db-*"))
+    assert sidecars and {(p.stat().st_uid, p.stat().st_gid) for p in sidecars} == {(service_uid, service_gid)}
