@@ -40,7 +40,7 @@ class VolumeConfig:
 
 @dataclass(frozen=True)
 class SessionConfig:
-    minutes: float = 30
+    minutes: float = 30.0
     resume_rewind_s: float = 1.0
     save_every_s: float = 2.0
 

@@ -1,0 +1,116 @@
+"""The session with real libvlc: songs follow each other, sessions end gently, residents
+and decades switch, missing files are skipped, and the history says what happened."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from content import library
+from kiosk.pcm import PcmMeter
+from tests.test_kiosk_support import GPIO, add_song, config, start_kiosk, tones_heard, wait_for
+
+
+@pytest.fixture
+def kiosks():
+    started = []
+
+    def make(cfg, meter=None, gpio=None):
+        k = start_kiosk(cfg, meter, gpio)
+        started.append(k)
+        return k
+
+    yield make
+    for k in started:
+        k.stop()
+    GPIO.cleanup()
+
+
+def plays(lib):
+    return [tuple(r) for r in lib.db.execute("SELECT song_id, ended_how, seconds_heard FROM plays ORDER BY id")]
+
+
+def test_songs_follow_each_other_whole_and_never_twice_in_a_row(lib, mary, kiosks):
+    ids = {add_song(lib, mary, 400, 2.5): 400, add_song(lib, mary, 600, 2.5): 600}
+    meter = PcmMeter(keep_audio=True)
+    k = kiosks(config(lib), meter)
+    k.controller.press("play")
+    wait_for(lambda: len(plays(lib)) >= 3, timeout=15, what="three songs")
+    done = [p for p in plays(lib) if p[1] == "finished"]
+    assert len(done) >= 2
+    assert all(abs(p[2] - 2.5) < 0.2 for p in done), done
+    order = [p[0] for p in plays(lib)]
+    assert all(a != b for a, b in zip(order, order[1:])), order
+    heard = tones_heard(meter.audio_since(0))
+    assert heard[:2] == [ids[order[0]], ids[order[1]]], (heard, order)
+
+
+def test_the_session_ends_with_a_fade_and_is_recorded(lib, mary, kiosks):
+    add_song(lib, mary, 440, 8)
+    meter = PcmMeter()
+    k = kiosks(config(lib, session={"minutes": 0.05}, volume={"session_fade_out_s": 0.5}), meter)
+    k.controller.press("play")
+    st = wait_for(lambda: (s := k.controller.status())["song"] and s, what="music")
+    assert 0 < st["session_left"] <= 3
+    wait_for(lambda: k.controller.status()["state"] == "stopped", timeout=8, what="the session to end")
+    assert plays(lib)[0][1] == "session_end"
+    assert 2.5 <= plays(lib)[0][2] <= 5
+
+
+def test_a_resident_button_switches_whose_music_plays(lib, mary, kiosks):
+    add_song(lib, mary, 440, 6)
+    john = library.add_resident(lib.db, "John", birth_year=1930)
+    johns = add_song(lib, john, 880, 6, title="John's song")
+    k = kiosks(config(lib, resident="Mary"), PcmMeter())
+    assert k.controller.status()["resident"] == "Mary"
+    k.controller.press("resident:john")
+    st = wait_for(lambda: (s := k.controller.status())["song"] and s, what="John's music")
+    assert st["resident"] == "John" and st["song"]["id"] == johns
+    assert lib.db.execute("SELECT resident_id FROM plays").fetchone()[0] == john.id
+
+
+def test_decade_radio_plays_only_that_decade(lib, mary, kiosks):
+    add_song(lib, mary, 440, 6, year=1942)
+    fifties = add_song(lib, mary, 660, 6, year=1956)
+    k = kiosks(config(lib), PcmMeter())
+    for _ in range(3):
+        k.controller.press("decade:1950")
+        st = wait_for(lambda: (s := k.controller.status())["song"] and s, what="music")
+        assert st["song"]["id"] == fifties and st["decade"] == 1950
+        k.controller.press("stop")
+        wait_for(lambda: k.controller.status()["state"] == "stopped", what="stop")
+
+
+def test_previous_goes_back_to_the_song_before(lib, mary, kiosks):
+    add_song(lib, mary, 440, 6)
+    add_song(lib, mary, 660, 6)
+    k = kiosks(config(lib), PcmMeter())
+    k.controller.press("play")
+    first = wait_for(lambda: k.controller.status()["song"], what="music")["id"]
+    k.controller.press("next")
+    wait_for(lambda: (k.controller.status()["song"] or {}).get("id") not in (None, first), what="the next song")
+    k.controller.press("previous")
+    wait_for(lambda: (k.controller.status()["song"] or {}).get("id") == first, what="the first song again")
+    assert [p[1] for p in plays(lib)][:2] == ["next", "previous"]
+
+
+def test_a_missing_file_is_skipped_and_marked(lib, mary, kiosks):
+    gone = add_song(lib, mary, 300, 5)
+    there = add_song(lib, mary, 700, 5)
+    sha, ext = lib.db.execute("SELECT sha256, ext FROM songs WHERE id = ?", [gone]).fetchone()
+    (lib.media / f"{sha}.{ext}").unlink()
+    library.set_song_flags(lib.db, mary.id, gone, favourite=True)
+    k = kiosks(config(lib), PcmMeter())
+    k.controller.press("play")
+    t0 = time.monotonic()
+    wait_for(lambda: (k.controller.status()["song"] or {}).get("id") == there, what="the song that is there")
+    assert time.monotonic() - t0 < 1.5
+    assert lib.db.execute("SELECT unplayable FROM songs WHERE id = ?", [gone]).fetchone()[0] == 1
+
+
+def test_the_ready_light_blinks_when_there_is_nothing_to_play(lib, mary, kiosks):
+    k = kiosks(config(lib), PcmMeter(), GPIO)
+    assert "no songs" in k.controller.status()["quiet_reason"]
+    seen = set()
+    wait_for(lambda: seen.add(GPIO.levels[5]) or len(seen) == 2, timeout=3, what="the ready light to blink")
+    assert GPIO.levels[6] == GPIO.LOW
