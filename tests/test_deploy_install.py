@@ -220,7 +220,13 @@ def test_a_rerun_updates_the_app_and_keeps_the_library_and_an_edited_config(root
     assert "Mary (born 1938)" in listed.stdout
 
 
-def test_uninstall_keeps_the_library_unless_purged(root):
+def test_uninstall_keeps_the_library_unless_purged_and_a_backup_brings_it_back(root, tmp_path):
+    wrapper = str(root / "usr/local/bin/evergreen")
+    backup = tmp_path / "usb" / "evergreen.tar"
+    backup.parent.mkdir()
+    made = subprocess.run([wrapper, "backup", "--to", str(backup)], capture_output=True, text=True, timeout=120)
+    assert made.returncode == 0, made.stderr
+
     done = install(root, "--uninstall")
     assert "still in" in done.stdout
     assert not (root / "opt/evergreen").exists()
@@ -230,6 +236,13 @@ def test_uninstall_keeps_the_library_unless_purged(root):
     assert (root / "etc/evergreen/kiosk.toml").is_file()
     install(root, "--uninstall", "--purge")
     assert not (root / "var/lib/evergreen").exists() and not (root / "etc/evergreen").exists()
+
+    # A fresh install (a new Pi), then the backup: the residents are back.
+    install(root)
+    restored = subprocess.run([wrapper, "restore", str(backup)], capture_output=True, text=True, timeout=120)
+    assert restored.returncode == 0, restored.stderr
+    listed = subprocess.run([wrapper, "residents", "list"], capture_output=True, text=True, timeout=60)
+    assert "Mary (born 1938)" in listed.stdout
 
 
 def test_dry_run_shows_every_step_and_changes_nothing(tmp_path):
