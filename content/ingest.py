@@ -15,7 +15,8 @@ from typing import Literal
 import sqlite_utils
 
 from content import library, media, tags
-from content.db import LibraryError, write
+from content.db import write
+from content.era import years
 from content.probe import Prober
 
 MIN_SECONDS = 10.0
@@ -142,7 +143,7 @@ def _check_and_store(db, media_dir: Path, incoming: media.Incoming, name: str, r
                  "tag" if info.year else None, round(heard, 2), incoming.size, name, library.utcnow()],
             )
             song_id = db.execute("SELECT id FROM songs WHERE sha256 = ?", [incoming.sha256]).fetchone()[0]
-            _resolve_year(db, song_id)
+            years.resolve_song(db, song_id)   # original year: family > catalogue > tag
             if resident_id is not None:
                 library.link_song(db, resident_id, song_id, user_id=user_id)
             library.audit(db, "song.add", user_id=user_id, resident_id=resident_id, song_id=song_id,
@@ -166,16 +167,6 @@ def _link_existing(db, song_id: int, name: str, resident_id: int | None, user_id
                       detail={"name": name})
         result.status = "added"
     return result
-
-
-def _resolve_year(db, song_id: int) -> None:
-    """Decide the song's original year (family > catalogue > tag) inside the caller's
-    transaction, using the era engine when it is installed in this tree."""
-    try:
-        from content.era.years import resolve_song
-    except ImportError:
-        return
-    resolve_song(db, song_id)
 
 
 def _mb(n: int) -> str:
