@@ -125,6 +125,9 @@ def test_cli_years_reviews_and_fixes_a_residents_library(lib, mary, tmp_path, ca
     assert rows["White Christmas"]["source"] == "family"
     assert cli.main(["years", "--db", str(lib.db_path), "--resident", "Nobody"]) == 2
     assert "no resident called Nobody" in capsys.readouterr().err
+    assert cli.main(["years", "--db", str(lib.db_path), "--all"]) == 0
+    out = capsys.readouterr().out
+    assert "Moonlight Serenade" in out and "White Christmas" in out and "out of date" not in out
 
 
 def test_without_a_catalogue_an_upload_keeps_its_tag_year_until_the_catalogue_is_back(lib, mary, tmp_path):

@@ -15,7 +15,9 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     one.set_defaults(func=year)
 
     many = sub.add_parser("years", parents=[common], help="review (and fix) the years of a resident's songs")
-    many.add_argument("--resident", required=True, metavar="NAME")
+    who = many.add_mutually_exclusive_group(required=True)
+    who.add_argument("--resident", metavar="NAME")
+    who.add_argument("--all", action="store_true", help="every song in the library (after a catalogue update)")
     many.add_argument("--fix", action="store_true",
                       help="redo automatic years that are out of date (years typed by a person stay)")
     many.add_argument("--json", action="store_true")
@@ -44,8 +46,11 @@ def _describe(year: int | None, source: str | None, confidence: float | None) ->
 
 
 def review_years(args, ctx) -> int:
-    resident = library.resident_by_name(ctx.db, args.resident)
-    ids = [s.song_id for s in library.resident_songs(ctx.db, resident.id)]
+    if args.all:
+        whose, ids = "The library", None
+    else:
+        resident = library.resident_by_name(ctx.db, args.resident)
+        whose, ids = resident.name, [s.song_id for s in library.resident_songs(ctx.db, resident.id)]
     matcher = default_matcher()
     changed = {r.song_id for r in era_years.resolve_stale(ctx.db, ids, matcher=matcher)} if args.fix else set()
     reviews = era_years.review(ctx.db, ids, matcher=matcher)
@@ -60,7 +65,7 @@ def review_years(args, ctx) -> int:
         } for r in reviews], indent=2, ensure_ascii=False), file=ctx.out)
         return 0
     if not reviews:
-        print(f"{resident.name} has no songs yet.", file=ctx.out)
+        print(f"{whose} has no songs yet.", file=ctx.out)
         return 0
     pending = 0
     for r in reviews:
