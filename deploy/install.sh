@@ -396,14 +396,14 @@ summary() {
     esac
   done
   local code
-  code="$(journalctl -u evergreen-admin.service -b --no-pager -o cat 2>/dev/null | grep -i 'code' | tail -n 1 || true)"
+  code="$(journalctl -u evergreen-admin.service -b --no-pager -o cat 2>/dev/null | grep -i 'one-time code' | tail -n 1 || true)"
   echo
   if [ -n "$code" ]; then
     echo "First login: create the staff account with this one-time code from the admin's log:"
     echo "  $code"
   else
     echo "First login: log in with a staff account. No one-time code was printed, which means a"
-    echo "staff account exists already (or see: journalctl -u evergreen-admin | grep -i code)."
+    echo "staff account exists already (or see: journalctl -u evergreen-admin | grep -i 'one-time code')."
   fi
   echo
   echo "Is it running?  systemctl status evergreen-kiosk evergreen-admin   or   evergreen kiosk status"

@@ -163,7 +163,7 @@ def test_the_installed_admin_and_kiosk_start_and_answer(root, tmp_path):
         assert status == 200 and "Evergreen" in body
 
         # The admin printed a first-login code to its log (the journal, on the Pi).
-        assert re.search(r"code", (tmp_path / "admin.log").read_text(), re.I)
+        assert re.search(r"one-time code", (tmp_path / "admin.log").read_text(), re.I)
 
         def kiosk_status():
             assert kiosk.poll() is None, (tmp_path / "kiosk.log").read_text()
