@@ -52,6 +52,14 @@ def browser():
             b.close()
 
 
+def _small_targets(page) -> list:
+    """Visible links, buttons and fields under 48 px tall (about 16 mm on a phone)."""
+    return page.evaluate("""() => [...document.querySelectorAll('a, button, input, textarea, summary')]
+        .filter(e => e.type !== 'hidden' && e.offsetParent !== null)
+        .map(e => [e.textContent.trim() || e.name || e.type, e.getBoundingClientRect().height])
+        .filter(([_, h]) => h < 47.5)""")
+
+
 def _media_files(lib) -> list[Path]:
     return [p for p in lib.media.iterdir() if p.is_file() and not p.name.startswith(".")]
 
@@ -68,6 +76,7 @@ def test_family_journey_on_a_phone(server, browser, lib, tmp_path):
     staff = browser.new_context(**PHONE)
     page = staff.new_page()
     page.goto(server + "/")
+    assert _small_targets(page) == []
     page.fill("#email", "sam@home.example")
     page.fill("#password", STAFF_PW)
     page.click("button:has-text('Log in')")
@@ -114,6 +123,7 @@ def test_family_journey_on_a_phone(server, browser, lib, tmp_path):
     assert "Ça été ♫.mp3: not added." in refused
     assert "huge.wav: not added. It is too big; the most is 3 MB." in refused
     page.screenshot(path=str(SHOTS / "upload-page.png"), full_page=True)
+    assert _small_targets(page) == []
     assert len(_media_files(lib)) == 2
 
     # See them with their years, then red-flag one.
@@ -134,12 +144,11 @@ def test_family_journey_on_a_phone(server, browser, lib, tmp_path):
     playable = queue.playable(queue.candidates(lib.db, mary.id))
     assert [c.title for c in playable] == ["We'll Meet Again"]
 
-    # Touch targets: every button and link in the song list is at least 48 px tall.
-    small = page.evaluate("""() => [...document.querySelectorAll('main a, main button, main input')]
-        .filter(e => e.type !== 'hidden' && e.offsetParent !== null)
-        .map(e => [e.textContent.trim() || e.name, e.getBoundingClientRect().height])
-        .filter(([_, h]) => h < 47.5)""")
-    assert small == []
+    assert _small_targets(page) == []
+    page.get_by_role("link", name="We'll Meet Again").click()
+    page.wait_for_selector("label:has-text('Why this song matters')")
+    page.screenshot(path=str(SHOTS / "song-page.png"), full_page=True)
+    assert _small_targets(page) == []
     family.close()
 
 

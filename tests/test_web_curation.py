@@ -207,3 +207,13 @@ def test_resident_page_suggests_songs_from_their_teenage_years(world, lib):
     with lib.db.conn:
         lib.db.execute("UPDATE residents SET birth_year = NULL WHERE id = ?", [world.mary.id])
     assert "teenage years" not in world.client(world.mary_family).get(f"/residents/{world.mary.id}").get_data(as_text=True)
+
+
+def test_editing_details_without_a_year_keeps_the_year(world, lib, tmp_path):
+    sid = add_song(world, lib, world.mary, 440, "Kept Year Tune", "Uncle Joe", year="1951", tmp=tmp_path)
+    c = world.client(world.mary_family)
+    c.get(f"/residents/{world.mary.id}/songs/{sid}")
+    c.post(f"/residents/{world.mary.id}/songs/{sid}", {"title": "Kept Year Tune", "artist": "Uncle Joe Smith",
+                                                       "note": "Danced to it in 1955"})
+    row = lib.db["songs"].get(sid)
+    assert (row["artist"], row["year"], row["year_source"]) == ("Uncle Joe Smith", 1951, "tag")

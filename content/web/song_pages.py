@@ -42,7 +42,8 @@ def song(resident, sid: int):
     if request.method == "POST":
         form = request.form
         try:
-            year = edits.parse_year(form.get("year"))
+            # The year has its own quick form above; this one may leave it out.
+            year = edits.parse_year(form.get("year")) if "year" in form else row["year"]
             note = form.get("note", "").strip()
             if len(note) > NOTE_MAX:
                 raise LibraryError(f"The note is too long; please keep it under {NOTE_MAX} letters.")
