@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.audio import write_song
+
 REPO = Path(__file__).resolve().parents[1]
 INSTALL = REPO / "deploy" / "install.sh"
 UNITS = ("evergreen-admin.service", "evergreen-kiosk.service")
@@ -125,10 +127,24 @@ def test_the_installed_units_point_into_the_root_and_pass_verify(root):
     assert done.returncode == 0 and done.stderr.strip() == "", done.stderr
 
 
+def snapshot_outside_data(root: Path) -> dict[str, tuple[int, int]]:
+    """Every file of the install except the library folder: (size, mtime) by path."""
+    data = root / "var/lib/evergreen"
+    out = {}
+    for dirpath, _dirs, files in os.walk(root):
+        if Path(dirpath) == data or data in Path(dirpath).parents:
+            continue
+        for name in files:
+            st = (Path(dirpath) / name).lstat()
+            out[os.path.join(dirpath, name)] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
 def test_the_installed_admin_and_kiosk_start_and_answer(root, tmp_path):
     config = root / "etc/evergreen/kiosk.toml"
     # This machine has no sound card: the kiosk plays to libvlc's dummy output here.
     config.write_text(re.sub(r'(?m)^output = .*$', 'output = "dummy"', config.read_text()))
+    before = snapshot_outside_data(root)
 
     admin_unit = unit(root, "evergreen-admin.service")
     env = unit_env(admin_unit)
@@ -190,6 +206,21 @@ def test_the_installed_admin_and_kiosk_start_and_answer(root, tmp_path):
         assert any("READY=1" in m for _, m in messages)
         beats = [t for t, m in messages if "WATCHDOG=1" in m]
         assert beats[1] - beats[0] < watchdog_s / 2
+
+        # A song added from the command line plays (to the dummy output) on a press.
+        wrapper = str(root / "usr/local/bin/evergreen")
+        song = write_song(tmp_path / "Moonlight Serenade.ogg", 440, 11, tags={"title": "Moonlight Serenade"})
+        for argv in (["residents", "add", "Mary", "--birth-year", "1938"], ["import", "--resident", "Mary", str(song)],
+                     ["kiosk", "press", "play"]):
+            done = subprocess.run([wrapper, *argv], capture_output=True, text=True, timeout=120)
+            assert done.returncode == 0, f"{argv}: {done.stdout}{done.stderr}"
+
+        def playing():
+            flat = kiosk_status()
+            flat = flat.get("status", flat)
+            return flat if flat["state"] == "playing" else None
+        now = wait_for(playing, 30, "the kiosk playing Mary's song")
+        assert now["song"]["title"] == "Moonlight Serenade"
     finally:
         notify.close()
         stop(kiosk)
@@ -197,11 +228,14 @@ def test_the_installed_admin_and_kiosk_start_and_answer(root, tmp_path):
         admin_log.close()
         kiosk_log.close()
     assert kiosk.returncode == 0, (tmp_path / "kiosk.log").read_text()
+    # Nothing was written outside the library folder: the rest may be a read-only root.
+    after = snapshot_outside_data(root)
+    assert {p: v for p, v in after.items() if before.get(p) != v} == {}
 
 
 def test_a_rerun_updates_the_app_and_keeps_the_library_and_an_edited_config(root):
     wrapper = str(root / "usr/local/bin/evergreen")
-    added = subprocess.run([wrapper, "residents", "add", "Mary", "--birth-year", "1938"],
+    added = subprocess.run([wrapper, "residents", "add", "Tom", "--birth-year", "1941"],
                            capture_output=True, text=True, timeout=60)
     assert added.returncode == 0, added.stderr
     config = root / "etc/evergreen/kiosk.toml"
@@ -217,7 +251,7 @@ def test_a_rerun_updates_the_app_and_keeps_the_library_and_an_edited_config(root
     assert not (root / "opt/evergreen/app/content/stale_module.py").exists()
     assert not (root / "opt/evergreen/app.new").exists() and not (root / "opt/evergreen/app.old").exists()
     listed = subprocess.run([wrapper, "residents", "list"], capture_output=True, text=True, timeout=60)
-    assert "Mary (born 1938)" in listed.stdout
+    assert "Mary (born 1938): 1 songs" in listed.stdout and "Tom (born 1941)" in listed.stdout
 
 
 def test_uninstall_keeps_the_library_unless_purged_and_a_backup_brings_it_back(root, tmp_path):
