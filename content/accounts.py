@@ -135,6 +135,15 @@ def link_resident(db: sqlite_utils.Database, user_id: int, resident_id: int) -> 
         db.execute("INSERT OR IGNORE INTO user_residents (user_id, resident_id) VALUES (?, ?)", [user_id, resident_id])
 
 
+def unlink_resident(db: sqlite_utils.Database, user_id: int, resident_id: int, *, by: int | None = None) -> bool:
+    """Stop a family member seeing a resident. Returns False when they could not anyway."""
+    with write(db):
+        cur = db.execute("DELETE FROM user_residents WHERE user_id = ? AND resident_id = ?", [user_id, resident_id])
+        if cur.rowcount:
+            library.audit(db, "user.unlink", user_id=by, resident_id=resident_id, detail={"user": user_id})
+    return bool(cur.rowcount)
+
+
 def change_password(db: sqlite_utils.Database, user: User, old: str, new: str) -> User:
     if not check_password_hash(user.password_hash, old or ""):
         raise LibraryError("Your current password was not right.")

@@ -187,3 +187,16 @@ def test_users_command_errors_in_plain_words(lib, monkeypatch, capsys):
     assert cli.main(["users", "add", "--role", "family", "--email", "x@y.example", "--resident", "Nobody",
                      "--password-stdin", "--db", str(lib.db_path)]) == 2
     assert "no resident called Nobody" in capsys.readouterr().err
+
+
+def test_staff_can_stop_sharing_a_resident_with_a_family_member(world, lib):
+    anne = world.client(world.mary_family)
+    anne.get(f"/residents/{world.mary.id}")
+    assert anne.post(f"/residents/{world.mary.id}/family/{world.mary_family.id}/remove").status_code == 403
+    staff = world.client(world.staff)
+    page = staff.get(f"/residents/{world.mary.id}/settings").get_data(as_text=True)
+    assert "Stop sharing with anne@family.example" in page
+    resp = staff.post(f"/residents/{world.mary.id}/family/{world.mary_family.id}/remove", follow_redirects=True)
+    assert "anne@family.example can no longer see Mary." in resp.get_data(as_text=True)
+    assert anne.get(f"/residents/{world.mary.id}").status_code == 404
+    assert staff.post(f"/residents/{world.mary.id}/family/{world.mary_family.id}/remove").status_code == 404

@@ -41,6 +41,8 @@ def _url(rule, world, lib, *, rid=None, sid=None) -> str:
             values[arg] = world.bob.id if rid is None else rid
         elif arg == "sid":
             values[arg] = world.songs["bob"] if sid is None else sid
+        elif arg == "uid":
+            values[arg] = world.bob_family.id
         elif arg == "name":
             values[arg] = lib.db["songs"].get(world.songs["bob"])["sha256"] + ".wav"
         elif arg == "token":

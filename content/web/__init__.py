@@ -31,10 +31,19 @@ def _secret_key(data: Path) -> str:
     if key_file.exists():
         return key_file.read_text().strip()
     key = secrets.token_hex(32)
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    tmp = key_file.with_name(f".{key_file.name}.{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
         fh.write(key)
-    return key
+        fh.flush()
+        os.fsync(fh.fileno())
+    try:
+        os.link(tmp, key_file)  # first writer wins; a second admin starting at once reads it
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+    return key_file.read_text().strip()
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:

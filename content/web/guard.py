@@ -23,6 +23,8 @@ from content.web.store import get_db, wants_json
 
 def load_user() -> None:
     g.user = None
+    if request.endpoint == "static":
+        return
     uid = session.get("uid")
     if uid is None:
         return

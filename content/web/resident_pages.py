@@ -138,6 +138,18 @@ def invite(resident):
     return render_template("invite_made.html", resident=resident, link=link, days=accounts.INVITE_DAYS)
 
 
+@bp.route("/residents/<int:rid>/family/<int:uid>/remove", methods=["POST"])
+@resident_view
+def remove_family(resident, uid: int):
+    if not g.user.is_staff:
+        abort(403)
+    user = accounts.get_user(get_db(), uid)
+    if user is None or not accounts.unlink_resident(get_db(), uid, resident.id, by=g.user.id):
+        abort(404)
+    flash(f"{user.name} can no longer see {resident.name}.")
+    return redirect(url_for("residents.settings", rid=resident.id))
+
+
 @bp.route("/residents/<int:rid>/history")
 @resident_view
 def history(resident):
