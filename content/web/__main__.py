@@ -13,7 +13,7 @@ import waitress
 
 from content import paths
 from content.db import LibraryError
-from content.web import create_app
+from content.web import DEFAULT_MAX_UPLOAD_MB, create_app
 
 # waitress stops anything far past the app's own limit before reading it; between the two,
 # the app answers with a plain-words "too big" page.
@@ -32,11 +32,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8080, help="port (default 8080)")
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--max-upload-mb", type=int, default=DEFAULT_MAX_UPLOAD_MB,
+                        help=f"the largest song file a family can send (default {DEFAULT_MAX_UPLOAD_MB})")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     try:
-        app = create_app()
+        app = create_app({"MAX_UPLOAD_BYTES": args.max_upload_mb * 1024 * 1024})
     except LibraryError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 2
