@@ -8,8 +8,8 @@ A backup is a plain tar file:
     evergreen-backup/manifest.json   written last: format, schema, sizes and SHA-256 of
                                      every file above
 
-Restore checks every checksum and the database's integrity in a staging folder next to
-the library before touching it, brings the schema up to date, and switches the library
+Restore checks every checksum and the database's integrity in staging places on the
+library's own disk before touching it, brings the schema up to date, and switches the library
 over with a single rename of the database file. Media files are named by their content,
 so the new files can join the media folder before the switch without disturbing the old
 library; files that only the old library used are removed after it. A restore that stops
@@ -18,9 +18,11 @@ half way (an error, a power cut) leaves the old library as it was.
 from __future__ import annotations
 
 import datetime as _dt
+import errno
 import hashlib
 import json
 import os
+import secrets
 import shutil
 import sqlite3
 import tarfile
@@ -30,6 +32,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Callable, Iterable
 
 from content import db as dbmod
+from content import media
 from content.db import LibraryError
 
 FORMAT = "evergreen-backup"
@@ -243,20 +246,27 @@ def restore(
             "Restoring would replace them: add --force if that is what you want."
         )
     _remove_stale_staging(data_dir)
+    owner = _owner(data_dir)
+    if not media_dir.exists():
+        media_dir.mkdir(parents=True)
+        _chown(media_dir, owner)
+    # The database is staged beside the library; media files in the media folder's own
+    # scratch folder (same disk, so the final renames are atomic, and anything a power cut
+    # leaves there is cleared by the startup check).
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=data_dir))
+    scratch = media_dir / media.INCOMING
+    if not scratch.exists():
+        scratch.mkdir()
+        _chown(scratch, owner)
+    staged_media: dict[str, Path] = {}
     try:
-        manifest = _extract_verified(src, staging)
+        manifest = _extract_verified(src, staging / "library.db", scratch, staged_media)
         staged_db = staging / "library.db"
         counts = _prepare_db(staged_db)
-        staged_media = staging / "media"
         wanted = _check_files_present(staged_db, staged_media)
-        owner = _owner(data_dir)
-        if not media_dir.exists():
-            media_dir.mkdir(parents=True)
-            _chown(media_dir, owner)
         # 1. New media joins the folder; content-named files never clash with different content.
-        for f in sorted(staged_media.iterdir()) if staged_media.exists() else []:
-            target = media_dir / f.name
+        for name, f in sorted(staged_media.items()):
+            target = media_dir / name
             if target.exists() and target.stat().st_size == f.stat().st_size and _sha256(target) == _sha256(f):
                 continue
             _chown(f, owner)
@@ -272,6 +282,8 @@ def restore(
         _fsync_dir(data_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        for f in staged_media.values():
+            f.unlink(missing_ok=True)
     # 3. Files only the old library used.
     removed = 0
     if replaced:
@@ -283,8 +295,9 @@ def restore(
                          replaced=replaced, removed_files=removed, **counts)
 
 
-def _extract_verified(src: Path, staging: Path) -> dict:
-    """Unpack into `staging`, checking every name, size and checksum against the manifest."""
+def _extract_verified(src: Path, db_out: Path, scratch: Path, staged_media: dict[str, Path]) -> dict:
+    """Unpack the database to `db_out` and media into `scratch` (recorded in `staged_media`),
+    checking every name, size and checksum against the manifest."""
     try:
         tar = tarfile.open(src, mode="r:*")
     except (tarfile.TarError, OSError) as exc:
@@ -308,28 +321,33 @@ def _extract_verified(src: Path, staging: Path) -> dict:
         if DB_MEMBER not in expected:
             raise LibraryError("The backup has no database in it.")
         seen: set[str] = set()
-        (staging / "media").mkdir()
+        token = secrets.token_hex(4)
         try:
             for m in tar:
                 if m.name == MANIFEST:
                     continue
-                if m.name not in expected or not m.isfile():
+                if m.name not in expected or not m.isfile() or m.name in seen:
                     raise LibraryError(f"The backup holds something its manifest does not list ({m.name}).")
                 if m.name == DB_MEMBER:
-                    out = staging / "library.db"
+                    out = db_out
                 else:
                     name = m.name[len(MEDIA_PREFIX):]
                     if not m.name.startswith(MEDIA_PREFIX) or not _safe_name(name):
                         raise LibraryError(f"The backup holds a file with an unsafe name ({m.name}).")
-                    out = staging / "media" / name
+                    out = scratch / f"restore-{token}-{name}.part"
+                    staged_media[name] = out
                 _copy_checked(tar.extractfile(m), out, expected[m.name])
                 seen.add(m.name)
-        except (tarfile.TarError, OSError, EOFError) as exc:
+        except (tarfile.TarError, EOFError) as exc:
             raise LibraryError(f"The backup file is damaged or cut short ({exc}).") from None
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise LibraryError("There is not enough free space for this backup; nothing was changed.") from None
+            raise LibraryError(f"The backup could not be read or unpacked ({exc}).") from None
         lacking = sorted(set(expected) - seen)
         if lacking:
             raise LibraryError(f"The backup is incomplete: {len(lacking)} file(s) listed in it are missing, e.g. {lacking[0]}.")
-    _fsync_dir(staging / "media")
+    _fsync_dir(scratch)
     return manifest
 
 
@@ -379,11 +397,11 @@ def _prepare_db(path: Path) -> dict[str, int]:
     return counts
 
 
-def _check_files_present(staged_db: Path, staged_media: Path) -> set[str]:
+def _check_files_present(staged_db: Path, staged_media: dict[str, Path]) -> set[str]:
     conn = sqlite3.connect(str(staged_db))
     try:
         wanted = referenced_files(conn)
-        missing_rows = [n for n in wanted if not (staged_media / n).is_file()]
+        missing_rows = [n for n in wanted if n not in staged_media]
         song_count = conn.execute("SELECT COUNT(*) FROM songs").fetchone()[0]
     finally:
         conn.close()

@@ -5,18 +5,21 @@ import hashlib
 import io
 import json
 import os
+import random
+import signal
 import sqlite3
 import subprocess
 import sys
 import tarfile
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from content import backup as backupmod
 from content import db as dbmod
-from content import ingest, library
+from content import ingest, integrity, library, media
 from content.db import LibraryError
 from content.probe import Prober
 from tests.audio import write_song
@@ -223,6 +226,7 @@ def test_a_damaged_backup_is_refused_and_changes_nothing(lib, tmp_path, damage, 
     assert dump(lib.db_path) == before
     assert files(lib.media) == media_before
     assert not list(target.glob(".restore-*"))
+    assert media.scratch_files(lib.media) == []  # no unpacked file left behind
     assert not (tmp_path / "escape").exists()
     lib.db = dbmod.connect(lib.db_path)
 
@@ -295,7 +299,7 @@ def test_run_as_root_the_restored_library_belongs_to_the_data_folders_owner(lib,
     new.mkdir()
     os.chown(new, service_uid, service_gid)
     backupmod.restore(out, new / "library.db", new / "media", in_use=nobody)
-    owned = [new / "library.db", new / "media", *(new / "media").iterdir()]
+    owned = [new / "library.db", *(new / "media").rglob("*"), new / "media"]
     assert {(p.stat().st_uid, p.stat().st_gid) for p in owned} == {(service_uid, service_gid)}
     # A backup run as root opens the (WAL) database, which leaves -wal/-shm files behind:
     # they too must stay the service user's.
@@ -303,3 +307,57 @@ def test_run_as_root_the_restored_library_belongs_to_the_data_folders_owner(lib,
     backupmod.backup(new / "library.db", new / "media", tmp_path / "again.tar")
     sidecars = list(new.glob("library.db-*"))
     assert sidecars and {(p.stat().st_uid, p.stat().st_gid) for p in sidecars} == {(service_uid, service_gid)}
+
+
+def test_a_restore_cut_off_at_any_moment_leaves_the_old_or_the_new_library_whole(lib, tmp_path):
+    """SIGKILL a real `restore --force` at random moments: afterwards the library is exactly
+    the old one or exactly the new one, and the startup check finds nothing it cannot tidy."""
+    fill(lib, tmp_path)
+    new_backup = tmp_path / "new.tar"
+    backupmod.backup(lib.db_path, lib.media, new_backup)
+    new_state = dump(lib.db_path)
+    lib.db.close()
+
+    data = tmp_path / "pi"
+    old_db = dbmod.connect(data / "library.db")
+    library.add_resident(old_db, "Betty", birth_year=1930)
+    add_song(old_db, data / "media", write_song(tmp_path / "src" / "old.ogg", 300, 3), "Old song", "Band", 1950)
+    old_db.close()
+    old_state = dump(data / "library.db")
+    old_copy = tmp_path / "old.tar"
+    backupmod.backup(data / "library.db", data / "media", old_copy)
+
+    rng = random.Random(7)
+    env = {**os.environ, "EVERGREEN_DATA": str(data)}
+    argv = [sys.executable, "-m", "content", "restore", "--force", str(new_backup)]
+    # How long a whole restore takes here, so that the cuts spread over all of it.
+    started = time.monotonic()
+    subprocess.run(argv, cwd=REPO, env=env, capture_output=True, check=True, timeout=120)
+    whole = time.monotonic() - started
+    assert dump(data / "library.db") == new_state
+    backupmod.restore(old_copy, data / "library.db", data / "media", force=True, in_use=nobody)
+
+    outcomes = []
+    cuts = 0
+    while cuts < 12 or not ({"old", "new"} <= set(outcomes)):
+        assert cuts < 60, f"60 cuts and still only {set(outcomes)}"
+        cuts += 1
+        proc = subprocess.Popen(argv, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            proc.wait(timeout=rng.uniform(0.0, whole * 1.2))  # the moment of the cut
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+        db = dbmod.connect(data / "library.db")
+        try:
+            assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            integrity.check(db, data / "media", repair=True)  # what the admin runs as it starts
+            assert integrity.check(db, data / "media").ok
+        finally:
+            db.close()
+        state = dump(data / "library.db")
+        assert state in (old_state, new_state)
+        outcomes.append("new" if state == new_state else "old")
+        if state == new_state:  # start again from the old library
+            backupmod.restore(old_copy, data / "library.db", data / "media", force=True, in_use=nobody)
+    lib.db = dbmod.connect(lib.db_path)
