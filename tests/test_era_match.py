@@ -32,6 +32,9 @@ LABELLED = Path(__file__).parent / "data" / "era_labelled.csv"
     ("36-24-36", "36 24 36"),
     ("Glenn Miller and his Orchestra - In the Mood", "glenn miller in the mood"),
     ("SHE LOVES YOU (2009 REMASTER)", "she loves you"),
+    ("Hey Jude - Live", "hey jude"),
+    ("The Corrs - Radio", "corrs radio"),                                      # a one-word title stays
+    ("Shu Rah - Single Vesrion", "shu rah"),                                   # a misspelt note goes
 ])
 def test_normalise(messy, clean):
     assert normalise(messy) == clean

@@ -101,6 +101,12 @@ STRONG_MARKERS = frozenset(
 )
 
 
+# A " - " part of one word is only a note about the recording when it is one of these.
+LONE_NOTES = frozenset(
+    "live mono stereo remaster remastered remix demo instrumental acoustic explicit lyrics edit version".split()
+)
+
+
 def _is_marker(word: str) -> bool:
     """A decoration word, allowing one slip in words of five letters or more
     ("Remasrer", "Viedo"); shorter words must be exact, or "love" would pass for "live"."""
@@ -122,8 +128,8 @@ def _is_noise(group: str, *, bracketed: bool = False) -> bool:
         return True
     if any(_is_marker(w) for w in words) and all(
         w in NOISE_WORDS or w.isdigit() or _is_marker(w) for w in words
-    ):
-        return True  # "Single Vesrion", "Mono"
+    ) and (bracketed or len(words) > 1 or words[0] in LONE_NOTES):
+        return True  # "Single Vesrion", "- Mono"; but "The Corrs - Radio" keeps its title
     if bracketed:
         return words[0] in BRACKET_OPENERS or any(w in STRONG_MARKERS for w in words)
     if len(words) <= 4 and any(_YEAR.match(w) for w in words) and any(_is_marker(w) for w in words):
