@@ -629,13 +629,17 @@ class Controller:
         self._apply_resident_limits()
         current = self._current
         if current is not None:
-            row = self._db.execute(
+            flag = self._db.execute(
                 "SELECT rs.never_play FROM resident_songs rs WHERE rs.resident_id = ? AND rs.song_id = ?",
                 [self._resident.id, current.song.id],
             ).fetchone()
-            if row is None or row[0]:
-                how = "red_flag" if row else "stopped"
-                self.say(f"Stopping {current.song.describe()}: it was {'red-flagged' if row else 'removed'}.")
+            exists = self._db.execute("SELECT 1 FROM songs WHERE id = ?", [current.song.id]).fetchone()
+            # A song without a resident_songs row can be decade radio's top-up from another
+            # resident's library: it stops only when it is red-flagged or deleted.
+            red_flag = bool(flag and flag[0])
+            if red_flag or not exists:
+                how = "red_flag" if red_flag else "stopped"
+                self.say(f"Stopping {current.song.describe()}: it was {'red-flagged' if red_flag else 'removed'}.")
                 self._state = "playing"
                 self._fade_out(self.config.volume.red_flag_fade_s, how)
                 self._history.clear_resume()
