@@ -108,7 +108,7 @@ def test_media_file_is_served_to_those_who_may_hear_it(world, lib, tmp_path):
 
 
 def test_resident_settings_and_plain_errors(world, lib):
-    c = world.client(world.mary_family)
+    c = world.client(world.staff)
     c.get(f"/residents/{world.mary.id}/settings")
     bad = c.post(f"/residents/{world.mary.id}/settings", {"name": "Mary", "birth_year": "1938", "volume_cap": "400",
                                                          "session_minutes": ""})
@@ -120,6 +120,18 @@ def test_resident_settings_and_plain_errors(world, lib):
     assert ok.status_code == 302
     r = library.get_resident(lib.db, world.mary.id)
     assert (r.name, r.birth_year, r.volume_cap, r.session_minutes) == ("Mary Ellen", 1937, 55, 20)
+
+
+def test_family_set_the_birth_year_but_not_the_care_settings(world, lib):
+    c = world.client(world.mary_family)
+    page = c.get(f"/residents/{world.mary.id}/settings").get_data(as_text=True)
+    assert 'name="volume_cap"' not in page and "The care staff set these." in page
+    bad = c.post(f"/residents/{world.mary.id}/settings", {"birth_year": "38"})
+    assert bad.status_code == 400 and "does not look like a birth year" in bad.get_data(as_text=True)
+    c.post(f"/residents/{world.mary.id}/settings", {"name": "Someone Else", "birth_year": "1936",
+                                                   "volume_cap": "100", "session_minutes": "240"})
+    r = library.get_resident(lib.db, world.mary.id)
+    assert (r.name, r.birth_year, r.volume_cap, r.session_minutes) == ("Mary", 1936, None, None)
 
 
 def test_photo_upload_is_checked_and_served_only_to_those_who_may_see(world, lib):

@@ -91,12 +91,17 @@ def settings(resident):
     form = request.form
     if request.method == "POST":
         try:
-            edits.update_resident(
-                db, resident.id, name=form.get("name", ""),
-                birth_year=edits.parse_year(form.get("birth_year"), what="birth year"),
-                volume_cap=edits.parse_whole(form.get("volume_cap"), 5, 100, "loudest volume"),
-                session_minutes=edits.parse_whole(form.get("session_minutes"), 5, 240, "session length in minutes"),
-                user_id=g.user.id)
+            birth_year = edits.parse_year(form.get("birth_year"), what="birth year")
+            if g.user.is_staff:
+                # The kiosk's settings name the resident, and loudness and session length
+                # are care decisions: staff only.
+                name = form.get("name", "")
+                volume_cap = edits.parse_whole(form.get("volume_cap"), 5, 100, "loudest volume")
+                session_minutes = edits.parse_whole(form.get("session_minutes"), 5, 240, "session length in minutes")
+            else:
+                name, volume_cap, session_minutes = resident.name, resident.volume_cap, resident.session_minutes
+            edits.update_resident(db, resident.id, name=name, birth_year=birth_year, volume_cap=volume_cap,
+                                  session_minutes=session_minutes, user_id=g.user.id)
         except LibraryError as exc:
             error = str(exc)
         else:
