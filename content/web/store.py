@@ -1,5 +1,5 @@
-"""What every request shares: its database connection, the upload stream to disk, and a
-few response helpers."""
+"""What every request shares: its database connection, the upload stream to disk, and
+the answers several pages give (too big, JSON or HTML)."""
 from __future__ import annotations
 
 import tempfile
