@@ -134,6 +134,18 @@ install_template() {
   mv -f "$tmp" "$dest"
 }
 
+# Create folders that are missing; leave existing ones (and their permissions) alone:
+# /etc/polkit-1/rules.d, for one, must stay private to polkitd.
+ensure_dirs() {
+  local mode="$1" dir
+  shift
+  for dir in "$@"; do
+    if [ ! -d "$dir" ]; then
+      run install -d -m "$mode" "$dir"
+    fi
+  done
+}
+
 have_user() {
   getent passwd "$SERVICE_USER" >/dev/null 2>&1
 }
@@ -217,7 +229,7 @@ create_user() {
 
 make_dirs() {
   step "Folders: app $APP_DIR, config $CONF_DIR, library $DATA_DIR"
-  run install -d -m 0755 "$APP_DIR" "$CONF_DIR" "$UNIT_DIR" "$JOURNALD_DIR" "$POLKIT_DIR" "$AVAHI_DIR" "$BIN_DIR"
+  ensure_dirs 0755 "$APP_DIR" "$CONF_DIR" "$UNIT_DIR" "$JOURNALD_DIR" "$POLKIT_DIR" "$AVAHI_DIR" "$BIN_DIR"
   if [ -z "$ROOT" ]; then
     run install -d -m 0750 -o "$SERVICE_USER" -g "$SERVICE_USER" "$DATA_DIR" "$DATA_DIR/tmp"
     # Files someone created as root (e.g. a command run with sudo) would stop the services.

@@ -242,12 +242,15 @@ def test_a_rerun_updates_the_app_and_keeps_the_library_and_an_edited_config(root
     edited = config.read_text() + '\n# Rose ward, by the window\n'
     config.write_text(edited)
     (root / "opt/evergreen/app/content/stale_module.py").write_text("# from an older version\n")
+    polkit_rules = root / "etc/polkit-1/rules.d"
+    polkit_rules.chmod(0o700)  # as Debian ships it: private to polkitd
 
     started = time.monotonic()
     done = install(root)
     print(f"\nre-running install.sh (an update) took {time.monotonic() - started:.1f} s")
     assert "keeping your kiosk.toml" in done.stdout
     assert config.read_text() == edited
+    assert polkit_rules.stat().st_mode & 0o777 == 0o700  # other people's folders keep their permissions
     assert not (root / "opt/evergreen/app/content/stale_module.py").exists()
     assert not (root / "opt/evergreen/app.new").exists() and not (root / "opt/evergreen/app.old").exists()
     listed = subprocess.run([wrapper, "residents", "list"], capture_output=True, text=True, timeout=60)
