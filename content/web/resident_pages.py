@@ -2,6 +2,8 @@
 listening history."""
 from __future__ import annotations
 
+import hashlib
+
 from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
                    send_from_directory, url_for)
 
@@ -22,14 +24,17 @@ def era_suggestions(db, resident: library.Resident):
     era module is installed; None otherwise.
 
     Working them out takes about 0.1 s for a large library, so the answer is kept on the
-    app until the library changes. Every change writes the audit log, so its newest id
-    says whether anything changed."""
+    app until the resident's birth year or the titles in their library change (a
+    favourite or a red flag does not change what is missing)."""
     try:
         from content.era.suggestions import era_suggestions as suggest
     except ImportError:
         return None
     cache = current_app.extensions.setdefault("evergreen.era_suggestions", {})
-    stamp = (resident.id, resident.birth_year, db.execute("SELECT MAX(id) FROM audit_log").fetchone()[0])
+    titles = db.execute(
+        "SELECT group_concat(s.id || ':' || s.title, char(31)) FROM resident_songs rs JOIN songs s ON s.id = rs.song_id "
+        "WHERE rs.resident_id = ?", [resident.id]).fetchone()[0] or ""
+    stamp = (resident.id, resident.birth_year, hashlib.sha256(titles.encode()).hexdigest())
     if stamp not in cache:
         if len(cache) >= SUGGESTIONS_KEPT:
             cache.clear()
