@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as _dt
 import errno
 import hashlib
+import io
 import json
 import os
 import secrets
@@ -64,6 +65,7 @@ class RestoreResult:
     plays: int
     replaced: bool
     removed_files: int = 0
+    missing: list[str] = field(default_factory=list)  # already missing when the backup was made
 
 
 # --------------------------------------------------------------------------- backup
@@ -84,6 +86,15 @@ def backup(db_path: Path, media_dir: Path, dest: Path, *, now: Callable[[], str]
         raise LibraryError("Write the backup outside the library's own folder, e.g. to a USB stick.")
     stamp = (now or _utcnow)()
 
+    try:
+        return _write_backup(db_path, media_dir, dest, stamp)
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise LibraryError(f"There is not enough free space in {dest.parent} for the backup.") from None
+        raise LibraryError(f"The backup could not be written ({exc}).") from None
+
+
+def _write_backup(db_path: Path, media_dir: Path, dest: Path, stamp: str) -> BackupResult:
     with tempfile.TemporaryDirectory(prefix=".evergreen-backup-", dir=dest.parent) as tmp:
         snapshot = Path(tmp) / "library.db"
         schema = _snapshot(db_path, snapshot)
@@ -93,31 +104,37 @@ def backup(db_path: Path, media_dir: Path, dest: Path, *, now: Callable[[], str]
         total = 0
         # Only its owner may read it: it holds families' notes and the accounts' password hashes.
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with open(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
-            entries.append(_add_file(tar, snapshot, DB_MEMBER))
-            for name in names:
-                entry = _add_file(tar, media_dir / name, MEDIA_PREFIX + name)
-                entries.append(entry)
-                total += entry["size"]
-            manifest = {
-                "format": FORMAT,
-                "version": FORMAT_VERSION,
-                "created_at": stamp,
-                "migrations": schema,
-                "files": entries,
-                "missing": missing,
-            }
-            data = json.dumps(manifest, indent=1).encode()
-            info = tarfile.TarInfo(MANIFEST)
-            info.size = len(data)
-            info.mtime = int(_dt.datetime.now().timestamp())
-            info.mode = 0o644
-            tar.addfile(info, _BytesReader(data))
+        with open(fd, "wb") as raw:
+            with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+                entries.append(_add_file(tar, snapshot, DB_MEMBER))
+                for name in names:
+                    try:
+                        entry = _add_file(tar, media_dir / name, MEDIA_PREFIX + name)
+                    except FileNotFoundError:
+                        missing.append(name)  # removed from the library since the snapshot
+                        continue
+                    entries.append(entry)
+                    total += entry["size"]
+                manifest = {
+                    "format": FORMAT,
+                    "version": FORMAT_VERSION,
+                    "created_at": stamp,
+                    "migrations": schema,
+                    "files": entries,
+                    "missing": missing,
+                }
+                data = json.dumps(manifest, indent=1).encode()
+                info = tarfile.TarInfo(MANIFEST)
+                info.size = len(data)
+                info.mtime = int(_dt.datetime.now().timestamp())
+                info.mode = 0o644
+                tar.addfile(info, io.BytesIO(data))
+            # After the tar's closing blocks, before the name appears.
             raw.flush()
             os.fsync(raw.fileno())
         os.replace(partial, dest)
         _fsync_dir(dest.parent)
-    return BackupResult(path=dest, files=len(names), bytes=total, missing=missing)
+    return BackupResult(path=dest, files=len(entries) - 1, bytes=total, missing=sorted(missing))
 
 
 def _snapshot(db_path: Path, out: Path) -> list[str]:
@@ -201,18 +218,6 @@ class _HashingReader:
         return self._h.hexdigest()
 
 
-class _BytesReader:
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-        self._pos = 0
-
-    def read(self, n: int = -1) -> bytes:
-        end = len(self._data) if n < 0 else self._pos + n
-        chunk = self._data[self._pos:end]
-        self._pos += len(chunk)
-        return chunk
-
-
 # --------------------------------------------------------------------------- restore
 
 def restore(
@@ -263,7 +268,7 @@ def restore(
         manifest = _extract_verified(src, staging / "library.db", scratch, staged_media)
         staged_db = staging / "library.db"
         counts = _prepare_db(staged_db)
-        wanted = _check_files_present(staged_db, staged_media)
+        wanted = _check_files_present(staged_db, staged_media, set(manifest.get("missing", [])))
         # 1. New media joins the folder; content-named files never clash with different content.
         for name, f in sorted(staged_media.items()):
             target = media_dir / name
@@ -292,7 +297,8 @@ def restore(
                 f.unlink()
                 removed += 1
     return RestoreResult(files=sum(1 for e in manifest["files"] if e["name"].startswith(MEDIA_PREFIX)),
-                         replaced=replaced, removed_files=removed, **counts)
+                         replaced=replaced, removed_files=removed, missing=sorted(manifest.get("missing", [])),
+                         **counts)
 
 
 def _extract_verified(src: Path, db_out: Path, scratch: Path, staged_media: dict[str, Path]) -> dict:
@@ -397,19 +403,20 @@ def _prepare_db(path: Path) -> dict[str, int]:
     return counts
 
 
-def _check_files_present(staged_db: Path, staged_media: dict[str, Path]) -> set[str]:
+def _check_files_present(staged_db: Path, staged_media: dict[str, Path], known_missing: set[str]) -> set[str]:
+    """The media names the restored library uses. Files the backup itself recorded as
+    already missing are let through (the startup check reports them); any other gap means
+    the backup is not what its manifest says."""
     conn = sqlite3.connect(str(staged_db))
     try:
         wanted = referenced_files(conn)
-        missing_rows = [n for n in wanted if n not in staged_media]
-        song_count = conn.execute("SELECT COUNT(*) FROM songs").fetchone()[0]
     finally:
         conn.close()
-    if missing_rows:
-        # A backup made from a library that had already lost files: say so rather than restore silently.
+    lacking = sorted(n for n in wanted if n not in staged_media and n not in known_missing)
+    if lacking:
         raise LibraryError(
-            f"The backup's library names {len(missing_rows)} media file(s) that the backup does not hold "
-            f"(of {song_count} songs), e.g. {sorted(missing_rows)[0]}."
+            f"The backup's library names {len(lacking)} media file(s) that the backup does not hold, "
+            f"e.g. {lacking[0]}."
         )
     return wanted
 

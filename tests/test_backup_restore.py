@@ -361,3 +361,21 @@ def test_a_restore_cut_off_at_any_moment_leaves_the_old_or_the_new_library_whole
         if state == new_state:  # start again from the old library
             backupmod.restore(old_copy, data / "library.db", data / "media", force=True, in_use=nobody)
     lib.db = dbmod.connect(lib.db_path)
+
+
+def test_a_library_that_had_lost_a_file_still_backs_up_and_restores_with_a_warning(lib, tmp_path):
+    fill(lib, tmp_path)
+    lost = sorted(lib.media.glob("*.flac"))[0]
+    lost.unlink()
+    out = tmp_path / "b.tar"
+    result = backupmod.backup(lib.db_path, lib.media, out)
+    assert result.missing == [lost.name] and result.files == 2
+    new = tmp_path / "new"
+    restored = backupmod.restore(out, new / "library.db", new / "media", in_use=nobody)
+    assert restored.missing == [lost.name] and restored.songs == 3
+    db = dbmod.connect(new / "library.db")
+    try:
+        report = integrity.check(db, new / "media")
+        assert len(report.missing_files) == 1 and not report.orphan_files  # the check names the song
+    finally:
+        db.close()

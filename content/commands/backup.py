@@ -37,6 +37,10 @@ def run_restore(args, ctx) -> int:
     result = backupmod.restore(args.file, ctx.db_path, ctx.media, force=args.force)
     print(f"Restored {result.residents} residents, {result.songs} songs and {result.plays} plays "
           f"({result.files} media files) into {ctx.data_dir}.", file=ctx.out)
+    if result.missing:
+        print(f"Warning: {len(result.missing)} file(s) were already missing when the backup was made: "
+              f"{backupmod.describe(result.missing)}. `python -m content check` lists the songs concerned.",
+              file=ctx.err)
     if result.replaced:
         print(f"The previous library was replaced; {result.removed_files} of its files were no longer needed "
               "and were removed.", file=ctx.out)
