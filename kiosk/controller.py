@@ -352,7 +352,9 @@ class Controller:
             self._previous()
         elif name in ("volume_up", "volume_down"):
             step = self.config.volume.step * (1 if name == "volume_up" else -1)
-            self._volume = min(self._cap, max(0.0, self._volume + step))
+            # Never all the way down: music turned to nothing looks like a broken box.
+            floor = min(float(self.config.volume.step), self._cap)
+            self._volume = min(self._cap, max(floor, self._volume + step))
             if self._fade is not None and self._fade.end > self._fade.start:
                 self._fade.end = self._volume            # a fade in now heads for the new level
             elif self._state == "playing" and self._fade is None:

@@ -84,6 +84,9 @@ def test_volume_cap_holds_under_a_storm_of_presses(lib, mary, kiosk_factory):
     loud = meter.peak_since(t_loud + 0.5)
     full_scale = 0.3 * 32767
     assert loud > quiet * 2, "volume up made it louder"
+    for _ in range(60):
+        k.controller.press("volume_down")
+    assert wait_for(lambda: (s := status(k))["volume"] == 10 and s), "volume down stops at one step, never silence"
     # The cap on VLC's cubic scale: 50 -> x0.125 of the file's level, never more.
     assert loud <= full_scale * 0.5 ** 3 * 1.1, (loud, full_scale)
 

@@ -1,4 +1,4 @@
-"""Shared helpers for the kiosk tests: songs in a real library, a kiosk wired to real
+"""What the kiosk tests share: songs in a real library, a kiosk wired to real
 libvlc (amem meter or afile), the fake RPi.GPIO module, and audio analysis.
 Holds no tests itself."""
 from __future__ import annotations
