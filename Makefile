@@ -33,7 +33,12 @@ $(VENV)/.req-test: requirements-test.txt requirements.txt $(VENV)/bin/python
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
 	@touch $@
 
-setup: $(VENV)/.apt-run $(VENV)/.req-run
+# The era catalogue, normalised once so the kiosk and admin start quickly.
+CATALOGUE := content/era/data/songs.prepared.json
+$(CATALOGUE): content/era/data/songs.csv content/era/normalise.py content/era/catalogue.py $(VENV)/.req-run
+	@$(PY) -m content.era.catalogue
+
+setup: $(VENV)/.apt-run $(VENV)/.req-run $(CATALOGUE)
 
 setup-test: setup $(VENV)/.apt-test $(VENV)/.req-test
 
