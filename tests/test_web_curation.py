@@ -229,3 +229,25 @@ def test_editing_details_without_a_year_keeps_the_year(world, lib, tmp_path):
                                                        "note": "Danced to it in 1955"})
     row = lib.db["songs"].get(sid)
     assert (row["artist"], row["year"], row["year_source"]) == ("Uncle Joe Smith", 1951, "tag")
+
+
+def test_renaming_a_song_lets_the_catalogue_correct_a_compilation_year(world, lib, tmp_path):
+    sid = add_song(world, lib, world.mary, 440, "track07", "", year="2005", tmp=tmp_path)
+    assert (lib.db["songs"].get(sid)["year"], lib.db["songs"].get(sid)["year_source"]) == (2005, "tag")
+    c = world.client(world.mary_family)
+    c.get(f"/residents/{world.mary.id}/songs/{sid}")
+    c.post(f"/residents/{world.mary.id}/songs/{sid}", {"title": "We'll Meet Again", "artist": "Vera Lynn",
+                                                       "year": "2005", "note": ""})
+    row = lib.db["songs"].get(sid)
+    assert (row["year"], row["year_source"]) == (1939, "catalogue")
+
+
+def test_clearing_a_typed_year_hands_it_back_to_the_catalogue(world, lib, tmp_path):
+    sid = add_song(world, lib, world.mary, 440, "We'll Meet Again", "Vera Lynn", year="2005", tmp=tmp_path)
+    c = world.client(world.mary_family)
+    c.get(f"/residents/{world.mary.id}/songs/{sid}")
+    c.post(f"/residents/{world.mary.id}/songs/{sid}/year", {"year": "1941"})
+    assert lib.db["songs"].get(sid)["year_source"] == "family"
+    c.post(f"/residents/{world.mary.id}/songs/{sid}/year", {"year": ""})
+    row = lib.db["songs"].get(sid)
+    assert (row["year"], row["year_source"]) == (1939, "catalogue")

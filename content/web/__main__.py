@@ -8,11 +8,14 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import threading
+from pathlib import Path
 
 import waitress
 
 from content import paths
-from content.db import LibraryError
+from content.db import LibraryError, connect
+from content.era import years
 from content.web import DEFAULT_MAX_UPLOAD_MB, create_app
 
 # waitress stops anything far past the app's own limit before reading it; between the two,
@@ -25,6 +28,22 @@ def make_server(app, host: str, port: int, threads: int = 4):
     return waitress.create_server(app, host=host, port=port, threads=threads,
                                   max_request_body_size=app.config["MAX_CONTENT_LENGTH"] * HARD_CEILING_FACTOR,
                                   ident="evergreen")
+
+
+def refresh_years(db_path: Path) -> None:
+    """Redo song years decided under an older catalogue or older names (after an update).
+    Quick when nothing changed; runs beside the server so the first page is not kept waiting."""
+    log = logging.getLogger("evergreen.admin")
+    try:
+        db = connect(db_path)
+        try:
+            changed = years.resolve_stale(db)
+        finally:
+            db.close()
+        if changed:
+            log.info("Updated the year of %d songs from the song catalogue.", len(changed))
+    except Exception:  # a failure here must never stop the admin
+        log.exception("Could not refresh song years")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     shown = "localhost" if args.host in ("127.0.0.1", "0.0.0.0") else args.host
     logging.getLogger("evergreen.admin").info(
         "Admin for the library in %s: open http://%s:%d/", paths.data_dir(), shown, args.port)
+    threading.Thread(target=refresh_years, args=(app.config["DB_PATH"],), name="refresh-years", daemon=True).start()
     server = make_server(app, args.host, args.port, args.threads)
     logging.getLogger("waitress").info("Serving on http://%s:%s", args.host, server.effective_port)
     try:

@@ -17,6 +17,7 @@ import sqlite_utils
 
 from content import ingest, library, media
 from content.db import LibraryError, write
+from content.era import years
 
 EARLIEST_YEAR = 1800
 PHOTO_MAX_BYTES = 10 * 1024 * 1024
@@ -70,9 +71,12 @@ def update_song(db: sqlite_utils.Database, song_id: int, *, title: str, artist: 
     with write(db):
         old = db["songs"].get(song_id)
         changes: dict[str, Any] = {"title": title, "artist": artist}
-        if year != old["year"]:
-            changes.update(year=year, year_source="family" if year is not None else None, year_confidence=None)
         db["songs"].update(song_id, changes)
+        if year != old["year"]:
+            # A person's year wins; clearing it hands the song back to the automatic decision.
+            years.set_family_year(db, song_id, year, user_id=user_id)
+        elif (title, artist) != (old["title"], old["artist"]):
+            years.resolve_song(db, song_id)   # new names may match another catalogue song
         library.audit(db, "song.edit", user_id=user_id, resident_id=resident_id, song_id=song_id,
                       detail={k: [old[k], v] for k, v in changes.items() if old[k] != v})
 
