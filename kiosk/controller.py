@@ -389,8 +389,8 @@ class Controller:
             song = self._song(point.song_id)
             if song is not None and point.position < song.duration - 3:
                 start = max(0.0, point.position - self.config.session.resume_rewind_s)
-                self._play(song, start, fade_in_s=self.config.volume.fade_in_s)
-                return
+                if self._play(song, start, fade_in_s=self.config.volume.fade_in_s):
+                    return
         self._play_next(fade_in_s=self.config.volume.fade_in_s)
 
     def _start_volume(self) -> float:

@@ -7,6 +7,11 @@ Loudness has two layers. The instance's software gain is set once to the cap, so
 input, race or VLC default can ever sound louder than the cap (VLC's own volume can
 briefly read 100 % while an audio output starts). Within that, `set_volume` scales on
 the same 0-100 scale as the cap, which is what fades and the volume buttons move.
+
+VLC's volume only exists once an audio output does, a few milliseconds after play(); by
+then VLC has already turned a pre-roll of up to a few hundred milliseconds into sound at
+its default volume. So every song starts behind an equalizer preamp at -20 dB (applied
+from the first sample), taken away once our volume has held for a moment.
 """
 from __future__ import annotations
 
@@ -34,6 +39,9 @@ class PcmSink(Protocol):
 
     def on_pcm(self, samples: int, count: int, pts: int) -> None: ...
 
+
+START_GUARD_S = 0.25
+GUARD_PREAMP_DB = -20.0
 
 _STATES = {vlc.State.Playing: "playing", vlc.State.Ended: "ended", vlc.State.Error: "error"}
 
@@ -79,6 +87,7 @@ class Player:
         self._media: vlc.Media | None = None
         self._level = 0.0
         self._applied: int | None = None
+        self._guard_until: float | None = None
 
     @property
     def cap(self) -> int:
@@ -100,6 +109,11 @@ class Player:
         self._release_media()
         self._media = media
         self._applied = None
+        guard = vlc.AudioEqualizer()
+        guard.set_preamp(GUARD_PREAMP_DB)
+        self._mp.set_equalizer(guard)
+        guard.release()                        # the player keeps a copy of the settings
+        self._guard_until = time.monotonic() + START_GUARD_S
         self._mp.play()
         # The audio output appears a few milliseconds after play(); apply our level as soon
         # as it exists so the fade starts from where we say, not from VLC's default.
@@ -139,6 +153,9 @@ class Player:
         vlc_volume = int(round(100.0 * self._level / self._cap))
         ok = self._mp.audio_set_volume(vlc_volume) == 0
         self._applied = vlc_volume if ok else None
+        if ok and self._guard_until is not None and time.monotonic() >= self._guard_until:
+            self._mp.set_equalizer(None)      # our volume holds now: lift the start guard
+            self._guard_until = None
         return ok
 
     @property

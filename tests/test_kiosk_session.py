@@ -7,6 +7,7 @@ import time
 import pytest
 
 from content import library
+from kiosk.history import History, ResumePoint
 from kiosk.pcm import PcmMeter
 from tests.test_kiosk_support import GPIO, add_song, config, start_kiosk, tones_heard, wait_for
 
@@ -99,7 +100,7 @@ def test_a_missing_file_is_skipped_and_marked(lib, mary, kiosks):
     there = add_song(lib, mary, 700, 5)
     sha, ext = lib.db.execute("SELECT sha256, ext FROM songs WHERE id = ?", [gone]).fetchone()
     (lib.media / f"{sha}.{ext}").unlink()
-    library.set_song_flags(lib.db, mary.id, gone, favourite=True)
+    History(lib.db).save_resume(ResumePoint(mary.id, gone, 0.0))          # so Play tries it first
     k = kiosks(config(lib), PcmMeter())
     k.controller.press("play")
     t0 = time.monotonic()
@@ -114,3 +115,20 @@ def test_the_ready_light_blinks_when_there_is_nothing_to_play(lib, mary, kiosks)
     seen = set()
     wait_for(lambda: seen.add(GPIO.levels[5]) or len(seen) == 2, timeout=3, what="the ready light to blink")
     assert GPIO.levels[6] == GPIO.LOW
+
+
+def test_music_starts_gently_even_before_vlc_takes_the_volume(lib, mary, kiosks):
+    add_song(lib, mary, 440, 6)
+    meter = PcmMeter()
+    k = kiosks(config(lib, volume={"start": 70, "cap": 70, "fade_in_s": 3.0}), meter)
+    for action in ("play", "next"):
+        meter.reset()
+        k.controller.press(action)
+        first = meter.wait_first_frame(5)
+        assert first is not None
+        f0 = meter.frames
+        wait_for(lambda: meter.frames > f0 + 44100, what="a second of audio")
+        at_cap = 0.3 * 32767 * 0.7 ** 3
+        with meter._lock:
+            opening = max(p for at, p in meter.blocks if at - first < 0.05)
+        assert opening < at_cap * 0.1, f"the first 50 ms peaked at {opening}, the cap is {at_cap:.0f}"
