@@ -266,6 +266,7 @@ devices = "off"
             state = kiosk_status()
             if state.get("state") != "playing":
                 control.press(sock, "play")
+                poll(lambda: kiosk_status().get("state") == "playing", 30, "the kiosk playing after Play")
             elif rng.random() < 0.5:
                 control.press(sock, "next")
             threads = []
