@@ -180,13 +180,23 @@ uninstall() {
   fi
   if [ "$PURGE" -eq 1 ]; then
     step "Deleting the library, the config and the service user (--purge)"
-    run rm -rf "$DATA_DIR" "$CONF_DIR"
+    if mountpoint -q "$DATA_DIR" 2>/dev/null; then
+      # The library on its own partition (read-only root setups): empty it, keep the mount.
+      run find "$DATA_DIR" -mindepth 1 -delete
+    else
+      run rm -rf "$DATA_DIR"
+    fi
+    run rm -rf "$CONF_DIR"
     if [ -z "$ROOT" ] && { [ "$DRY_RUN" -eq 1 ] || have_user; }; then
       run userdel "$SERVICE_USER"
     fi
+  fi
+  echo
+  if [ "$DRY_RUN" -eq 1 ]; then
+    echo "Dry run finished: nothing was changed."
+  elif [ "$PURGE" -eq 1 ]; then
     echo "Evergreen is removed, with its library."
   else
-    echo
     echo "Evergreen is removed. The library (songs, residents, history) is still in $DATA_DIR"
     echo "and the config in $CONF_DIR; install again to use them, or add --purge to delete them."
   fi

@@ -282,6 +282,14 @@ def test_uninstall_keeps_the_library_unless_purged_and_a_backup_brings_it_back(r
     assert "Mary (born 1938)" in listed.stdout
 
 
+def test_a_dry_run_of_purge_deletes_nothing(root):
+    done = install(root, "--uninstall", "--purge", "--dry-run")
+    assert "would run: rm -rf" in done.stdout and "nothing was changed" in done.stdout
+    assert (root / "opt/evergreen/venv/bin/python").exists()
+    assert (root / "var/lib/evergreen/library.db").is_file()
+    assert (root / "etc/evergreen/kiosk.toml").is_file()
+
+
 def test_dry_run_shows_every_step_and_changes_nothing(tmp_path):
     target = tmp_path / "untouched"
     done = install(target, "--dry-run")
