@@ -7,7 +7,7 @@ import tomllib
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-DOC = REPO / "docs" / "build-your-own.md"
+DOC = REPO / "README.md"   # its "Build your own" part
 CONFIG = REPO / "deploy" / "kiosk.example.toml"
 
 # BCM GPIO number -> physical pin on the 40-pin header (the same on every 40-pin Pi).
