@@ -254,7 +254,7 @@ copy_app() {
   local new="$APP_DIR/app.new" old="$APP_DIR/app.old" item
   run rm -rf "$new" "$old"
   run install -d -m 0755 "$new"
-  for item in content kiosk requirements.txt pyproject.toml deploy docs README.md; do
+  for item in content kiosk requirements.txt pyproject.toml deploy README.md; do
     if [ -e "$SRC/$item" ]; then
       run cp -R "$SRC/$item" "$new/"
     fi
@@ -308,6 +308,8 @@ build_venv() {
   fi
   # Byte-code now: under ProtectSystem=strict the services cannot write it later.
   run "$VENV/bin/python" -m compileall -q "$APP_DIR/app/content" "$APP_DIR/app/kiosk"
+  # The song catalogue, normalised once now: the services cannot write beside it later.
+  run "$VENV/bin/python" -m content.era.catalogue
 }
 
 install_config() {
