@@ -75,7 +75,10 @@ def run(config: KioskConfig) -> int:
 
     done = threading.Event()
     try:
-        kiosk = Kiosk(config, run_shutdown=pretend_shutdown if interactive else run_command,
+        # In a terminal the terminal reads the keys; reading every keyboard through evdev
+        # as well would act on each key twice. Listed devices (an arcade encoder) still count.
+        keyboards = not (interactive and config.keyboard.devices == "auto")
+        kiosk = Kiosk(config, keyboard=keyboards, run_shutdown=pretend_shutdown if interactive else run_command,
                       say=say if interactive else None)
     except Exception as exc:  # libvlc or GPIO cannot start: say so in one sentence
         print(f"Error: the kiosk cannot start: {exc}", file=sys.stderr)

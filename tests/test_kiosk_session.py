@@ -9,7 +9,7 @@ import pytest
 from content import library
 from kiosk.history import History, ResumePoint
 from kiosk.pcm import PcmMeter
-from tests.test_kiosk_support import GPIO, add_song, config, start_kiosk, tones_heard, wait_for
+from tests.test_kiosk_support import GPIO, add_song, config, start_kiosk, tone_runs, tones_heard, wait_for
 
 
 @pytest.fixture
@@ -44,6 +44,10 @@ def test_songs_follow_each_other_whole_and_never_twice_in_a_row(lib, mary, kiosk
     assert all(a != b for a, b in zip(order, order[1:])), order
     heard = tones_heard(meter.audio_since(0))
     assert heard[:2] == [ids[order[0]], ids[order[1]]], (heard, order)
+    # The second song (no fade-in between songs) was heard whole, start to end: VLC's
+    # early "ended" did not cut the last moments of the first, nor of the second.
+    second_tone, seconds = tone_runs(meter.audio_since(0))[1]
+    assert second_tone == ids[order[1]] and 2.3 <= seconds <= 2.7, (second_tone, seconds)
 
 
 def test_the_session_ends_with_a_fade_and_is_recorded(lib, mary, kiosks):
@@ -132,3 +136,13 @@ def test_music_starts_gently_even_before_vlc_takes_the_volume(lib, mary, kiosks)
         with meter._lock:
             opening = max(p for at, p in meter.blocks if at - first < 0.05)
         assert opening < at_cap * 0.1, f"the first 50 ms peaked at {opening}, the cap is {at_cap:.0f}"
+
+
+def test_a_residents_own_cap_and_start_volume_apply(lib, kiosks):
+    library.add_resident(lib.db, "Edith", birth_year=1935, volume_cap=30, start_volume=50)
+    k = kiosks(config(lib), PcmMeter())
+    st = k.controller.status()
+    assert st["resident"] == "Edith" and st["volume_cap"] == 30 and st["volume"] == 30
+    for _ in range(5):
+        k.controller.press("volume_up")
+    assert k.controller.status()["volume"] == 30

@@ -138,3 +138,24 @@ def read_wav_so_far(path: Path) -> np.ndarray:
     data = raw[idx + 8:]
     data = data[: len(data) - len(data) % 4]
     return np.frombuffer(data, dtype="<i2").reshape(-1, 2)[:, 0]
+
+
+def tone_runs(samples: np.ndarray, block: int = 2205) -> list[tuple[int, float]]:
+    """(tone in Hz rounded to 10, seconds it lasted) for each stretch of one tone."""
+    runs: list[list] = []
+    for i in range(0, len(samples) - block, block):
+        chunk = samples[i:i + block]
+        f = 0 if np.abs(chunk.astype(np.int32)).max() < 5 else int(round(dominant(chunk) / 10.0) * 10)
+        if runs and runs[-1][0] == f:
+            runs[-1][1] += block / RATE
+        else:
+            runs.append([f, block / RATE])
+    merged: list[list] = []
+    for f, seconds in runs:
+        if not f:
+            continue                                   # a quiet moment inside a song
+        if merged and merged[-1][0] == f:
+            merged[-1][1] += seconds
+        else:
+            merged.append([f, seconds])
+    return [(f, round(s, 2)) for f, s in merged]
