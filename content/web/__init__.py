@@ -18,7 +18,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from content import accounts, paths
 from content.db import connect
 from content.web import store
-from content.web.guard import load_user, public
+from content.web.guard import check_access, load_user, public
 
 log = logging.getLogger("evergreen.admin")
 
@@ -68,6 +68,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=30 * 24 * 3600,
         WTF_CSRF_TIME_LIMIT=None,   # a family member may leave the page open for hours
+        # The token is checked in guard.check_access, after we know who is asking, so an
+        # anonymous upload is turned away before its body is read.
+        WTF_CSRF_CHECK_DEFAULT=False,
     )
     app.config.update({k: v for k, v in cfg.items() if k not in ("DATA_DIR", "MAX_UPLOAD_BYTES")})
     if not app.config.get("SECRET_KEY"):
@@ -91,8 +94,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             return store.too_big_response()
         return None
 
-    CSRFProtect(app)
+    csrf = CSRFProtect(app)
     app.before_request(load_user)
+
+    @app.before_request
+    def access_then_csrf():
+        return check_access(csrf)
     app.teardown_appcontext(store.close_db)
 
     from content.web import account_pages, kiosk_pages, resident_pages, song_pages, upload_pages

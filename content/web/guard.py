@@ -15,7 +15,7 @@ import functools
 from typing import Callable
 from urllib.parse import urlsplit
 
-from flask import abort, g, redirect, request, session, url_for
+from flask import abort, current_app, g, redirect, request, session, url_for
 
 from content import accounts, library
 from content.web.store import get_db, wants_json
@@ -33,6 +33,29 @@ def load_user() -> None:
         session.clear()
         return
     g.user = user
+
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+
+def check_access(csrf) -> object | None:
+    """Runs after load_user and before any view reads the request body.
+
+    The same rule the view's decorator applies, checked early: anyone not allowed is
+    answered from the URL alone, so an anonymous (or someone else's) upload never reaches
+    the disk. Only then is the CSRF token checked, which parses the form."""
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    access = getattr(view, "access", None)
+    if view is not None and access != "public":
+        if g.user is None:
+            return _to_login()
+        if access == "staff" and not g.user.is_staff:
+            abort(403)
+        if access == "resident" and not accounts.may_see(get_db(), g.user, (request.view_args or {}).get("rid", -1)):
+            abort(404)
+    if request.method not in _SAFE_METHODS:
+        csrf.protect()
+    return None
 
 
 def sign_in(user: accounts.User) -> None:
