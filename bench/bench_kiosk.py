@@ -3,7 +3,9 @@
 1. press latency: fake-GPIO release edge -> first PCM frame VLC delivers (amem), minus the
    configured debounce; median and p95 over 50 presses;
 2. process start -> armed (systemd's READY=1), median of 5 starts of `python -m kiosk run`;
-3. the kiosk process's RSS when armed, once music plays, and after 10,000 scripted button
+3. safety: a red flag set in the library -> the song stopped (found by the kiosk's own
+   once-a-second check, no message); Play on a corrupt file -> first sound of the next song;
+4. the kiosk process's RSS when armed, once music plays, and after 10,000 scripted button
    edges (volume presses, and a song change every tenth press).
 
 Targets on a 2-core x86 machine: p95 <= 30 ms, start <= 1 s, RSS <= 60 MB, growth <= 2 MB.
@@ -25,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "fake_gpio"))
 
 PRESSES = 50
+RUNS = 10
 STARTS = 5
 EDGES = 10_000
 # A very fast hand: a press every 10 ms, a song change every 100 ms. (Stopping songs
@@ -102,6 +105,67 @@ def latency(tmp: Path) -> list[float]:
         kiosk.stop()
         GPIO.cleanup()
     return out
+
+
+def safety(tmp: Path) -> tuple[list[float], list[float]]:
+    from content import library
+    from content.db import connect, write
+    from kiosk.app import Kiosk
+    from kiosk.config import from_dict
+    from kiosk.history import History, ResumePoint
+    from kiosk.pcm import PcmMeter
+
+    data = tmp / "safe"
+    (data / "media").mkdir(parents=True)
+    _library(data)
+    admin = connect(data / "library.db")
+    mary = library.find_resident(admin, "Mary")
+    config = from_dict({
+        "data_dir": str(data), "shutdown_command": [], "audio": {"output": "dummy"},
+        "volume": {"fade_out_s": 0.05}, "gpio": {"enabled": "off"}, "keyboard": {"devices": "off"},
+    })
+    meter = PcmMeter()
+    kiosk = Kiosk(config, pcm=meter, gpio=None, keyboard=False, run_shutdown=None)
+    kiosk.start()
+
+    def wait(predicate) -> None:
+        deadline = time.monotonic() + 10
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise SystemExit("the kiosk did not respond")
+            time.sleep(0.002)
+
+    flags, skips = [], []
+    try:
+        for _ in range(RUNS):
+            kiosk.controller.press("play")
+            wait(lambda: kiosk.controller.status()["state"] == "playing")
+            song = kiosk.controller.status()["song"]["id"]
+            t0 = time.monotonic()
+            library.set_song_flags(admin, mary.id, song, never_play=True)
+            wait(lambda: kiosk.controller.status()["state"] == "stopped")
+            flags.append(time.monotonic() - t0)
+            library.set_song_flags(admin, mary.id, song, never_play=False)
+        bad = library.resident_songs(admin, mary.id)[0]
+        original = (data / "media" / bad.filename).read_bytes()
+        (data / "media" / bad.filename).write_bytes(b"\0" * 4096)
+        for _ in range(RUNS):
+            with write(admin):
+                admin.execute("UPDATE songs SET unplayable = 0 WHERE id = ?", [bad.song_id])
+            History(admin).save_resume(ResumePoint(mary.id, bad.song_id, 0.0))
+            meter.reset()
+            t0 = time.monotonic()
+            kiosk.controller.press("play")
+            if meter.wait_first_frame(10) is None:
+                raise SystemExit("no sound after a corrupt file")
+            skips.append(meter.first_frame_at - t0)
+            kiosk.controller.press("stop")
+            wait(lambda: kiosk.controller.status()["state"] == "stopped")
+        (data / "media" / bad.filename).write_bytes(original)
+    finally:
+        kiosk.stop()
+        admin.close()
+    return flags, skips
 
 
 def _notify_socket(path: Path) -> socket.socket:
@@ -192,12 +256,17 @@ def p95(values: list[float]) -> float:
 def main() -> None:
     import logging
 
-    logging.basicConfig(level=logging.WARNING)
+    logging.basicConfig(level=logging.ERROR)
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         lat = latency(tmp)
         print(f"press -> first PCM frame, minus {50} ms debounce, {len(lat)} presses: "
               f"median {statistics.median(lat):.1f} ms, p95 {p95(lat):.1f} ms, max {max(lat):.1f} ms  (target p95 <= 30 ms)")
+        flags, skips = safety(tmp)
+        print(f"red flag in the library -> song stopped (kiosk's own check), {len(flags)} runs: "
+              f"median {statistics.median(flags) * 1000:.0f} ms, max {max(flags) * 1000:.0f} ms")
+        print(f"Play on a corrupt file -> first sound of the next song, {len(skips)} runs: "
+              f"median {statistics.median(skips) * 1000:.0f} ms, max {max(skips) * 1000:.0f} ms  (target < 1000 ms)")
         st = start_times(tmp)
         print(f"process start -> armed (READY=1), {len(st)} starts: median {statistics.median(st) * 1000:.0f} ms, "
               f"max {max(st) * 1000:.0f} ms  (target <= 1000 ms)")

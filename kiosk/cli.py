@@ -6,8 +6,10 @@ running kiosk's socket from the same config, so they always talk to the right on
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -17,6 +19,9 @@ from typing import Sequence
 from content import control, paths
 from content.db import LibraryError
 from kiosk.config import ConfigError, KioskConfig, load
+
+
+STOP_TIMEOUT_S = 8.0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -103,9 +108,15 @@ def run(config: KioskConfig) -> int:
         while not done.is_set() and not kiosk.controller.finished.is_set():
             done.wait(0.2)
     finally:
-        kiosk.stop()
+        kiosk.stop(timeout=STOP_TIMEOUT_S)
         if terminal is not None:
             terminal.close()
+    if not kiosk.controller.finished.is_set():
+        # Stuck (most likely inside libvlc): say where, and leave so the service restarts us.
+        print("Error: the kiosk did not stop in time; these are its threads:", file=sys.stderr)
+        faulthandler.dump_traceback(all_threads=True)
+        sys.stderr.flush()
+        os._exit(1)
     if kiosk.controller.error is not None:
         return 1
     return 0

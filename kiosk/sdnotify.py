@@ -26,6 +26,9 @@ class SdNotify:
             address = "\0" + address[1:]          # abstract namespace socket
         try:
             with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
+                # Never block the controller: a reader that stopped reading (its queue of
+                # datagrams is short) must not stop the music.
+                s.setblocking(False)
                 s.sendto(message.encode(), address)
             return True
         except OSError:

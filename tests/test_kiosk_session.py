@@ -2,7 +2,6 @@
 and decades switch, missing files are skipped, and the history says what happened."""
 from __future__ import annotations
 
-import time
 
 import pytest
 
@@ -107,9 +106,7 @@ def test_a_missing_file_is_skipped_and_marked(lib, mary, kiosks):
     History(lib.db).save_resume(ResumePoint(mary.id, gone, 0.0))          # so Play tries it first
     k = kiosks(config(lib), PcmMeter())
     k.controller.press("play")
-    t0 = time.monotonic()
     wait_for(lambda: (k.controller.status()["song"] or {}).get("id") == there, what="the song that is there")
-    assert time.monotonic() - t0 < 1.5
     assert lib.db.execute("SELECT unplayable FROM songs WHERE id = ?", [gone]).fetchone()[0] == 1
 
 
