@@ -734,6 +734,11 @@ class Controller:
         current = self._current
         now = self.clock()
         names = [r.name for r in library.list_residents(self._db)]
+        decades = [row[0] for row in self._db.execute(
+            "SELECT DISTINCT (s.year / 10) * 10 FROM resident_songs rs JOIN songs s ON s.id = rs.song_id "
+            "WHERE rs.resident_id = ? AND s.year IS NOT NULL AND rs.never_play = 0 ORDER BY 1",
+            [self._resident.id if self._resident else -1],
+        )]
         return {
             "state": self._state,
             "resident": self._resident.name if self._resident else None,
@@ -748,7 +753,7 @@ class Controller:
             "session_left": round(max(0.0, self._session_ends - now)) if self._session_ends else None,
             "quiet_reason": self._quiet_reason,
             "decade": self._decade,
-            "buttons": list(PANEL_BUTTONS) + [f"resident:{n}" for n in names],
+            "buttons": list(PANEL_BUTTONS) + [f"decade:{d}" for d in decades] + [f"resident:{n}" for n in names],
         }
 
     def _shutdown(self) -> None:

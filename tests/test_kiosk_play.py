@@ -179,7 +179,7 @@ def test_status_and_press_over_the_socket(lib, mary, kiosk_factory):
     st = answer["status"]
     for key in ("state", "resident", "song", "position", "volume", "volume_cap", "session_left", "quiet_reason", "buttons"):
         assert key in st
-    assert "play" in st["buttons"] and "resident:Mary" in st["buttons"]
+    assert "play" in st["buttons"] and "resident:Mary" in st["buttons"] and "decade:1960" in st["buttons"]
     assert control.press(sock, "play") == {"ok": True}
     st = wait_for(lambda: (s := control.status(sock)["status"])["song"] and s, what="a song over the socket")
     assert st["song"]["title"] == "Moon River" and st["song"]["year"] == 1961
