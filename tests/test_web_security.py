@@ -9,8 +9,9 @@ import threading
 
 import pytest
 
+from content import accounts
 from content.web.__main__ import make_server
-from tests.test_web_fixtures import world  # noqa: F401
+from tests.test_web_fixtures import add_song, song_file, world  # noqa: F401
 
 
 def _multipart(fields: dict[str, str], filename: str, payload: bytes) -> tuple[bytes, str]:
@@ -74,3 +75,74 @@ def test_the_real_server_refuses_a_body_over_the_apps_limit_from_its_length(worl
         thread.join(5)
     assert answer.startswith(b"HTTP/1.1 413"), answer[:80]
     assert b"This file is too big. The largest song you can send is 4 MB." in answer
+
+
+# --- 2. a song two residents share -------------------------------------------------------------
+
+@pytest.fixture
+def shared_song(world, lib, tmp_path) -> int:
+    """Bob's song, which Mary's family then uploads for Mary too: one stored song, two residents."""
+    sid = add_song(world, lib, world.bob, 330, "Bob's song", "Band", year="1950", tmp=tmp_path)
+    body = song_file(tmp_path, "copy.wav", 330, title="Bob's song", artist="Band", date="1950").read_bytes()
+    answer = _upload(world.client(world.mary_family), world.mary.id, "copy.wav", body)
+    assert answer["song_id"] == sid
+    return sid
+
+
+def _upload(c, rid: int, name: str, body: bytes) -> dict:
+    c.get(f"/residents/{rid}/upload")
+    resp = c.c.post(f"/residents/{rid}/upload", data={"csrf_token": c.token, "files": (io.BytesIO(body), name)},
+                    content_type="multipart/form-data", headers={"Accept": "application/json"})
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    return resp.get_json()["files"][0]
+
+
+def test_a_family_cannot_rename_a_song_another_residents_family_shares(world, lib, shared_song):
+    c = world.client(world.mary_family)
+    url = f"/residents/{world.mary.id}/songs/{shared_song}"
+    c.get(url)
+    resp = c.post(url, {"title": "Renamed", "artist": "Someone", "year": "2001", "note": "Her wedding"})
+    assert resp.status_code == 403
+    assert "shared with another resident, so only staff can change its details" in resp.get_data(as_text=True)
+    resp = c.post(f"{url}/year", {"year": "1999"})
+    assert resp.status_code == 403
+    song = lib.db["songs"].get(shared_song)
+    assert (song["title"], song["artist"], song["year"]) == ("Bob's song", "Band", 1950)
+    # nothing half-saved: the note sent with the refused change was not kept either
+    assert lib.db.execute("SELECT note FROM resident_songs WHERE song_id = ? AND resident_id = ?",
+                          [shared_song, world.mary.id]).fetchone()[0] in (None, "")
+    # the note alone is Mary's own, so that is still allowed
+    resp = c.post(url, {"title": "Bob's song", "artist": "Band", "year": "1950", "note": "Her wedding"})
+    assert resp.status_code == 302
+    assert lib.db.execute("SELECT note FROM resident_songs WHERE song_id = ? AND resident_id = ?",
+                          [shared_song, world.mary.id]).fetchone()[0] == "Her wedding"
+
+
+def test_staff_and_a_family_who_sees_everyone_with_the_song_may_rename_it(world, lib, shared_song):
+    s = world.client(world.staff)
+    url = f"/residents/{world.mary.id}/songs/{shared_song}"
+    s.get(url)
+    assert s.post(url, {"title": "Bob's song (1950)", "artist": "Band", "year": "1950"}).status_code == 302
+    assert lib.db["songs"].get(shared_song)["title"] == "Bob's song (1950)"
+    accounts.link_resident(lib.db, world.mary_family.id, world.bob.id)
+    c = world.client(world.mary_family)
+    c.get(url)
+    assert c.post(url, {"title": "Bob's song", "artist": "Band", "year": "1950"}).status_code == 302
+    assert lib.db["songs"].get(shared_song)["title"] == "Bob's song"
+
+
+def test_a_duplicate_upload_never_names_a_resident_the_family_cannot_see(world, lib, shared_song, tmp_path):
+    body = song_file(tmp_path, "again.wav", 330, title="Bob's song", artist="Band", date="1950").read_bytes()
+    again = _upload(world.client(world.mary_family), world.mary.id, "again.wav", body)
+    assert again["status"] == "duplicate"
+    assert "Bob" not in again["message"].replace("Bob's song", "")
+    fresh = song_file(tmp_path, "other.wav", 347, title="Other", artist="Band").read_bytes()
+    _upload(world.client(world.staff), world.bob.id, "other.wav", fresh)
+    answer = _upload(world.client(world.mary_family), world.mary.id, "other.wav", fresh)
+    assert answer["status"] == "added" and "already in the library" in answer["message"]
+    assert "Bob" not in answer["message"]
+    staff_answer = _upload(world.client(world.staff), world.mary.id, "mood.wav",
+                           song_file(tmp_path, "m.wav", 359, title="Mood", artist="Band").read_bytes())
+    assert staff_answer["status"] == "added"
+    both = song_file(tmp_path, "m.wav", 359, title="Mood", artist="Band").read_bytes()
+    assert "Mary's" in _upload(world.client(world.staff), world.bob.id, "mood.wav", both)["message"]

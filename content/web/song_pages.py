@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, send_from_directory, url_for
 
-from content import control, library
-from content.db import LibraryError
+from content import accounts, control, library
+from content.db import LibraryError, write
 from content.web import library_edits as edits
 from content.web.guard import resident_song_or_404, resident_view, song_file_view
 from content.web.lookalike import find_lookalikes
@@ -14,6 +14,7 @@ from content.web.store import get_db
 bp = Blueprint("songs", __name__)
 
 NOTE_MAX = 1000
+SHARED_WORDS = "This song is shared with another resident, so only staff can change its details."
 
 
 def tell_kiosk() -> str | None:
@@ -24,6 +25,14 @@ def tell_kiosk() -> str | None:
     except control.KioskUnreachable:
         return "The kiosk is not running just now; it will know when it starts."
     return None
+
+
+class SharedSong(LibraryError):
+    """A family member tried to change details that another family's relative shares."""
+
+
+def _changes_details(row, title: str, artist: str, year: int | None) -> bool:
+    return (" ".join(title.split()), " ".join(artist.split()), year) != (row["title"], row["artist"] or "", row["year"])
 
 
 def _back(resident, sid: int):
@@ -38,7 +47,7 @@ def _back(resident, sid: int):
 def song(resident, sid: int):
     db = get_db()
     row = resident_song_or_404(resident.id, sid)
-    error = None
+    error, status = None, 200
     if request.method == "POST":
         form = request.form
         try:
@@ -47,18 +56,25 @@ def song(resident, sid: int):
             note = form.get("note", "").strip()
             if len(note) > NOTE_MAX:
                 raise LibraryError(f"The note is too long; please keep it under {NOTE_MAX} letters.")
-            edits.update_song(db, sid, title=form.get("title", ""), artist=form.get("artist", ""), year=year,
-                              user_id=g.user.id, resident_id=resident.id)
-            library.set_song_flags(db, resident.id, sid, note=note, user_id=g.user.id)
+            with write(db):   # the check and both changes together, or nothing
+                if _changes_details(row, form.get("title", ""), form.get("artist", ""), year) \
+                        and not accounts.may_change_song(db, g.user, sid):
+                    raise SharedSong(SHARED_WORDS)
+                edits.update_song(db, sid, title=form.get("title", ""), artist=form.get("artist", ""), year=year,
+                                  user_id=g.user.id, resident_id=resident.id)
+                library.set_song_flags(db, resident.id, sid, note=note, user_id=g.user.id)
+        except SharedSong as exc:
+            error, status = str(exc), 403
         except LibraryError as exc:
-            error = str(exc)
+            error, status = str(exc), 400
         else:
             flash("Saved.")
             return redirect(url_for("songs.song", rid=resident.id, sid=sid))
     lookalikes = find_lookalikes(db, g.user, resident.id, title=row["title"], artist=row["artist"],
                                  exclude_song_id=sid)
+    shared = None if accounts.may_change_song(db, g.user, sid) else SHARED_WORDS
     return render_template("song.html", resident=resident, song=row, error=error, lookalikes=lookalikes,
-                           source_words=edits.YEAR_SOURCE_WORDS), (400 if error else 200)
+                           shared=shared, source_words=edits.YEAR_SOURCE_WORDS), (status if error else 200)
 
 
 @bp.route("/residents/<int:rid>/songs/<int:sid>/favourite", methods=["POST"])
@@ -91,10 +107,12 @@ def never_play(resident, sid: int):
 @bp.route("/residents/<int:rid>/songs/<int:sid>/year", methods=["POST"])
 @resident_view
 def year(resident, sid: int):
-    resident_song_or_404(resident.id, sid)
+    row = resident_song_or_404(resident.id, sid)
     try:
-        edits.set_year(get_db(), sid, edits.parse_year(request.form.get("year")), user_id=g.user.id,
-                       resident_id=resident.id)
+        new_year = edits.parse_year(request.form.get("year"))
+        if new_year != row["year"] and not accounts.may_change_song(get_db(), g.user, sid):
+            return render_template("error.html", title="Only staff can change this", message=SHARED_WORDS), 403
+        edits.set_year(get_db(), sid, new_year, user_id=g.user.id, resident_id=resident.id)
     except LibraryError as exc:
         flash(str(exc))
     else:
