@@ -47,6 +47,7 @@ class User:
     role: str
     password_hash: str
     disabled: bool = False
+    session_epoch: int = 0
 
     @property
     def is_staff(self) -> bool:
@@ -58,13 +59,15 @@ class User:
 
     @property
     def session_stamp(self) -> str:
-        """Changes when the password changes, so other sessions of this account end then."""
-        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+        """Changes when the password changes or the account logs out, so every session of
+        this account ends then (the session cookie itself cannot be taken back)."""
+        return hashlib.sha256(f"{self.session_epoch}:{self.password_hash}".encode()).hexdigest()[:16]
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> "User":
         return cls(id=row["id"], email=row["email"], display_name=row["display_name"], role=row["role"],
-                   password_hash=row["password_hash"], disabled=bool(row["disabled"]))
+                   password_hash=row["password_hash"], disabled=bool(row["disabled"]),
+                   session_epoch=row.get("session_epoch") or 0)
 
 
 @dataclass(frozen=True)
@@ -152,6 +155,13 @@ def change_password(db: sqlite_utils.Database, user: User, old: str, new: str) -
         db.execute("UPDATE users SET password_hash = ? WHERE id = ?", [generate_password_hash(new), user.id])
         library.audit(db, "user.password", user_id=user.id)
     return get_user(db, user.id)
+
+
+def end_sessions(db: sqlite_utils.Database, user_id: int) -> None:
+    """Log this account out everywhere: every session cookie issued so far stops working."""
+    with write(db):
+        db.execute("UPDATE users SET session_epoch = session_epoch + 1 WHERE id = ?", [user_id])
+        library.audit(db, "user.logout", user_id=user_id)
 
 
 # --- logging in, slowed after repeated failures ---------------------------------------

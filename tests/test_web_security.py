@@ -146,3 +146,22 @@ def test_a_duplicate_upload_never_names_a_resident_the_family_cannot_see(world, 
     assert staff_answer["status"] == "added"
     both = song_file(tmp_path, "m.wav", 359, title="Mood", artist="Band").read_bytes()
     assert "Mary's" in _upload(world.client(world.staff), world.bob.id, "mood.wav", both)["message"]
+
+
+# --- 3. logging out ------------------------------------------------------------------------------
+
+def test_a_copied_session_cookie_stops_working_after_logout(world):
+    phone = world.client(world.mary_family)
+    laptop = world.client(world.mary_family)
+    cookie = phone.c.get_cookie("session").value
+    page = f"/residents/{world.mary.id}"
+    assert phone.get(page).status_code == 200
+    assert phone.post("/logout", {}).status_code == 302
+    replay = world.app.test_client()
+    replay.set_cookie("session", cookie)
+    resp = replay.get(page)
+    assert resp.status_code == 302 and resp.headers["Location"].startswith("/login")
+    # logging out ends the account's other sessions too
+    assert laptop.get(page).status_code == 302
+    # and logging in again works as before
+    assert world.client(world.mary_family).get(page).status_code == 200

@@ -66,7 +66,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         PAGE_SIZE=100,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        PERMANENT_SESSION_LIFETIME=30 * 24 * 3600,
+        # Two weeks without a visit and the phone must log in again: a family member who
+        # comes back often stays in, a phone that was lost or handed on does not for long.
+        PERMANENT_SESSION_LIFETIME=14 * 24 * 3600,
         WTF_CSRF_TIME_LIMIT=None,   # a family member may leave the page open for hours
         # The token is checked in guard.check_access, after we know who is asking, so an
         # anonymous upload is turned away before its body is read.

@@ -37,6 +37,10 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @public
 def logout():
+    # Ends this account's sessions on every device too: simpler than a server-side list of
+    # sessions, and what someone logging out of a shared or lost phone wants.
+    if g.user is not None:
+        accounts.end_sessions(get_db(), g.user.id)
     session.clear()
     flash("You have logged out.")
     return redirect(url_for("account.login"))
