@@ -545,10 +545,15 @@ class Controller:
             if ran < EARLY_END_S and expected > 2.0:
                 if current.start_offset > 0:
                     # Some formats cannot start part-way: play the song from its start.
+                    # The same play goes on, from the start.
                     log.info("Could not resume %s part-way; playing it from the start.", current.song.title)
-                    self._end_current("error")
-                    self._played.pop()
-                    self._play(current.song, 0.0, 0.5)
+                    self._fade = _Fade(0.0, self._volume, self.clock(), 0.5)
+                    self._player.set_volume(0.0)
+                    current.token = self._player.play(current.song.path, 0.0)
+                    current.start_offset = 0.0
+                    current.position = 0.0
+                    current.started = self.clock()
+                    current.playing_since = None
                 else:
                     self._failed(current, "The file ended at once without any sound.")
                 return

@@ -143,3 +143,17 @@ def test_a_residents_own_cap_and_start_volume_apply(lib, kiosks):
     for _ in range(5):
         k.controller.press("volume_up")
     assert k.controller.status()["volume"] == 30
+
+
+def test_a_song_that_cannot_start_part_way_resumes_from_its_start_not_marked(lib, mary, kiosks):
+    song = add_song(lib, mary, 520, 8, fmt=".ogg")
+    History(lib.db).save_resume(ResumePoint(mary.id, song, 4.0))
+    meter = PcmMeter(keep_audio=True)
+    k = kiosks(config(lib), meter)
+    k.controller.press("play")
+    wait_for(lambda: meter.frames > 2 * 44100, what="two seconds of the song")
+    st = k.controller.status()
+    assert st["state"] == "playing" and st["song"]["id"] == song
+    assert tones_heard(meter.audio_since(0)) == [520]
+    assert lib.db.execute("SELECT unplayable FROM songs WHERE id = ?", [song]).fetchone()[0] == 0
+    assert lib.db.execute("SELECT COUNT(*) FROM plays").fetchone()[0] == 1, "one play, not an error and a retry"
