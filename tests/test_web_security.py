@@ -165,3 +165,65 @@ def test_a_copied_session_cookie_stops_working_after_logout(world):
     assert laptop.get(page).status_code == 302
     # and logging in again works as before
     assert world.client(world.mary_family).get(page).status_code == 200
+
+
+# --- 4. red flags ---------------------------------------------------------------------------------
+
+def _flag(lib, rid: int, sid: int) -> tuple[int, str | None]:
+    return tuple(lib.db.execute("SELECT never_play, never_play_reason FROM resident_songs WHERE resident_id = ? "
+                                "AND song_id = ?", [rid, sid]).fetchone())
+
+
+def test_a_family_member_cannot_lift_a_red_flag_staff_set(world, lib, tmp_path):
+    sid = add_song(world, lib, world.mary, 440, "Upsetting", "Band", tmp=tmp_path)
+    url = f"/residents/{world.mary.id}/songs/{sid}/never-play"
+    staff = world.client(world.staff)
+    staff.get(f"/residents/{world.mary.id}")
+    staff.post(url, {"never_play": "1", "reason": "She cried (staff)"})
+    family = world.client(world.mary_family)
+    family.get(f"/residents/{world.mary.id}")
+    resp = family.post(url, {"never_play": "0"})
+    assert resp.status_code == 403
+    assert "Care staff marked this song never to play for Mary" in resp.get_data(as_text=True)
+    assert _flag(lib, world.mary.id, sid) == (1, "She cried (staff)")
+    # flagging it again changes nothing, so it cannot be turned into the family's own flag
+    family.post(url, {"never_play": "1", "reason": "mine now"})
+    assert family.post(url, {"never_play": "0"}).status_code == 403
+    assert _flag(lib, world.mary.id, sid) == (1, "She cried (staff)")
+    staff.post(url, {"never_play": "0"})
+    assert _flag(lib, world.mary.id, sid) == (0, None)
+
+
+def test_a_family_member_can_lift_their_own_red_flag_and_staff_can_lift_any(world, lib, tmp_path):
+    sid = add_song(world, lib, world.mary, 440, "Sad one", "Band", tmp=tmp_path)
+    url = f"/residents/{world.mary.id}/songs/{sid}/never-play"
+    family = world.client(world.mary_family)
+    family.get(f"/residents/{world.mary.id}")
+    family.post(url, {"never_play": "1", "reason": "Reminds her of the war"})
+    assert _flag(lib, world.mary.id, sid) == (1, "Reminds her of the war")
+    assert family.post(url, {"never_play": "0"}).status_code == 302
+    assert _flag(lib, world.mary.id, sid) == (0, None)
+    family.post(url, {"never_play": "1"})
+    staff = world.client(world.staff)
+    staff.get(f"/residents/{world.mary.id}")
+    assert staff.post(url, {"never_play": "0"}).status_code == 302
+    assert _flag(lib, world.mary.id, sid)[0] == 0
+
+
+def test_a_flag_from_before_we_kept_who_set_it_takes_its_setter_from_the_audit_log(world, lib, tmp_path):
+    from content import library
+    from content.migrations import m0022_never_play_by_role
+    staff_sid = add_song(world, lib, world.mary, 440, "Staff's", "Band", tmp=tmp_path)
+    family_sid = add_song(world, lib, world.mary, 550, "Family's", "Band", tmp=tmp_path)
+    unknown_sid = add_song(world, lib, world.mary, 660, "Kiosk's", "Band", tmp=tmp_path)
+    lib.db.execute("ALTER TABLE resident_songs DROP COLUMN never_play_by_role")
+    library.set_song_flags(lib.db, world.mary.id, staff_sid, never_play=True, user_id=world.staff.id)
+    library.set_song_flags(lib.db, world.mary.id, family_sid, never_play=True, user_id=world.mary_family.id)
+    library.set_song_flags(lib.db, world.mary.id, unknown_sid, never_play=True)
+    m0022_never_play_by_role.migrate(lib.db)
+    roles = dict(lib.db.execute("SELECT song_id, never_play_by_role FROM resident_songs").fetchall())
+    assert roles == {staff_sid: "staff", family_sid: "family", unknown_sid: None}
+    family = world.client(world.mary_family)
+    family.get(f"/residents/{world.mary.id}")
+    assert family.post(f"/residents/{world.mary.id}/songs/{family_sid}/never-play", {"never_play": "0"}).status_code == 302
+    assert family.post(f"/residents/{world.mary.id}/songs/{unknown_sid}/never-play", {"never_play": "0"}).status_code == 403

@@ -88,6 +88,33 @@ def set_year(db: sqlite_utils.Database, song_id: int, year: int | None, *, user_
                 resident_id=resident_id)
 
 
+class StaffFlag(LibraryError):
+    """A family member tried to lift a red flag that care staff set."""
+
+
+def set_red_flag(db: sqlite_utils.Database, resident_id: int, song_id: int, *, on: bool, reason: str,
+                 user_id: int, by_staff: bool, resident_name: str) -> bool:
+    """Mark a song never to play for a resident, or lift that mark, remembering whether staff
+    or family set it: a flag staff set (or one whose setter is not known, such as the
+    kiosk's red button) is a care decision only staff may lift.
+    Returns False when nothing changed (a family flag on a song staff already flagged)."""
+    with write(db):
+        row = db.execute("SELECT never_play, never_play_by_role FROM resident_songs WHERE resident_id = ? AND song_id = ?",
+                         [resident_id, song_id]).fetchone()
+        if row is None:
+            raise LibraryError("That song is not in this resident's library.")
+        staff_flag = bool(row[0]) and row[1] != "family"
+        if staff_flag and not by_staff:
+            if on:
+                return False   # it already never plays; staff's flag and reason stay as they are
+            raise StaffFlag(f"Care staff marked this song never to play for {resident_name}. "
+                            "Please ask them if you think it should play again.")
+        library.set_song_flags(db, resident_id, song_id, never_play=on, never_play_reason=reason, user_id=user_id)
+        db.execute("UPDATE resident_songs SET never_play_by_role = ? WHERE resident_id = ? AND song_id = ?",
+                   [("staff" if by_staff else "family") if on else None, resident_id, song_id])
+    return True
+
+
 def remove_from_resident(db: sqlite_utils.Database, media_dir: Path, resident_id: int, song_id: int, *,
                          user_id: int | None = None) -> bool:
     """Take a song away from one resident. When no resident has it any more, the song and

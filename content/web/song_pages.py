@@ -9,7 +9,7 @@ from content.db import LibraryError, write
 from content.web import library_edits as edits
 from content.web.guard import resident_song_or_404, resident_view, song_file_view
 from content.web.lookalike import find_lookalikes
-from content.web.store import get_db
+from content.web.store import get_db, wants_json
 
 bp = Blueprint("songs", __name__)
 
@@ -93,11 +93,18 @@ def never_play(resident, sid: int):
     row = resident_song_or_404(resident.id, sid)
     on = request.form.get("never_play", "1") == "1"
     reason = request.form.get("reason", "").strip()[:NOTE_MAX]
-    library.set_song_flags(get_db(), resident.id, sid, never_play=on, never_play_reason=reason, user_id=g.user.id)
-    problem = tell_kiosk()
+    try:
+        changed = edits.set_red_flag(get_db(), resident.id, sid, on=on, reason=reason, user_id=g.user.id,
+                                     by_staff=g.user.is_staff, resident_name=resident.name)
+    except edits.StaffFlag as exc:
+        if wants_json():
+            return {"ok": False, "error": str(exc)}, 403
+        return render_template("error.html", title="Only staff can change this", message=str(exc)), 403
+    problem = tell_kiosk() if changed else None
     if on:
         msg = f"“{row['title']}” will never play for {resident.name}."
-        msg += f" {problem}" if problem else " If it was playing, it has stopped."
+        if changed:
+            msg += f" {problem}" if problem else " If it was playing, it has stopped."
     else:
         msg = f"“{row['title']}” can play for {resident.name} again."
     flash(msg)
