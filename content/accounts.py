@@ -185,10 +185,17 @@ def login_wait(db: sqlite_utils.Database, email: str, remote: str = "", now: flo
     return max(0, int(max(waits, default=0) + 0.999))
 
 
-def _fail(db: sqlite_utils.Database, email: str, remote: str, now: float) -> None:
+def _begin_try(db: sqlite_utils.Database, email: str, remote: str, now: float) -> int:
+    """Check the wait and count this try as a failure, in one write transaction, before the
+    slow hash: tries sent all at once then queue here and each sees the ones before it.
+    The row is taken back when the try succeeds. Returns its id."""
     with write(db):
+        wait = login_wait(db, email, remote, now)
+        if wait:
+            raise LoginRefused(_wait_message(wait))
         db.execute("DELETE FROM login_failures WHERE at < ?", [now - FAILURE_WINDOW_S])
-        db.execute("INSERT INTO login_failures (email, remote, at) VALUES (?, ?, ?)", [(email or "").strip(), remote, now])
+        return db.execute("INSERT INTO login_failures (email, remote, at) VALUES (?, ?, ?)",
+                          [(email or "").strip(), remote, now]).lastrowid
 
 
 def _wait_message(seconds: int) -> str:
@@ -201,17 +208,14 @@ def _wait_message(seconds: int) -> str:
 def authenticate(db: sqlite_utils.Database, email: str, password: str, *, remote: str = "",
                  now: float | None = None) -> User:
     now = time.time() if now is None else now
-    wait = login_wait(db, email, remote, now)
-    if wait:
-        raise LoginRefused(_wait_message(wait))
+    try_id = _begin_try(db, email, remote, now)
     user = find_user(db, email)
     # Hash even when there is no such account, so the answer takes as long either way.
     ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
     if not ok or user is None or user.disabled:
-        _fail(db, email, remote, now)
         raise LoginRefused("That email and password did not match. Please try again.")
     with write(db):
-        db.execute("DELETE FROM login_failures WHERE email = ?", [user.email])
+        db.execute("DELETE FROM login_failures WHERE id = ? OR email = ?", [try_id, user.email])
     return user
 
 
@@ -348,22 +352,19 @@ def new_setup_code(db: sqlite_utils.Database) -> str:
 def use_setup_code(db: sqlite_utils.Database, code: str, email: str, password: str, *,
                    display_name: str = "", remote: str = "", now: float | None = None) -> User:
     now = time.time() if now is None else now
-    wait = login_wait(db, SETUP_EMAIL, remote, now)
-    if wait:
-        raise LoginRefused(_wait_message(wait))
-    with write(db):
-        if has_staff(db):
-            raise LibraryError("Setup is already done. Please log in.")
-        stored = library.get_setting(db, SETUP_CODE_KEY)
-        given = "".join((code or "").split()).upper()
-        if not stored or not check_password_hash(stored, given):
-            ok = False
-        else:
-            ok = True
-    if not ok:
-        _fail(db, SETUP_EMAIL, remote, now)
+    if has_staff(db):
+        raise LibraryError("Setup is already done. Please log in.")
+    _clean_email(email)   # a typing slip in the new account is not a wrong code
+    check_new_password(password)
+    try_id = _begin_try(db, SETUP_EMAIL, remote, now)
+    stored = library.get_setting(db, SETUP_CODE_KEY)
+    given = "".join((code or "").split()).upper()
+    if not stored or not check_password_hash(stored, given):
         raise LoginRefused("That setup code is not right. The code is in the admin's log, printed when it started.")
     with write(db):
+        if has_staff(db) or library.get_setting(db, SETUP_CODE_KEY) != stored:
+            raise LibraryError("Setup is already done. Please log in.")
         user = create_user(db, email, password, "staff", display_name=display_name)
         db.execute("DELETE FROM settings WHERE key = ?", [SETUP_CODE_KEY])
+        db.execute("DELETE FROM login_failures WHERE id = ?", [try_id])
     return user

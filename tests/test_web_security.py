@@ -11,7 +11,7 @@ import pytest
 
 from content import accounts
 from content.web.__main__ import make_server
-from tests.test_web_fixtures import add_song, song_file, world  # noqa: F401
+from tests.test_web_fixtures import Browser, add_song, make_app, song_file, world  # noqa: F401
 
 
 def _multipart(fields: dict[str, str], filename: str, payload: bytes) -> tuple[bytes, str]:
@@ -227,3 +227,47 @@ def test_a_flag_from_before_we_kept_who_set_it_takes_its_setter_from_the_audit_l
     family.get(f"/residents/{world.mary.id}")
     assert family.post(f"/residents/{world.mary.id}/songs/{family_sid}/never-play", {"never_play": "0"}).status_code == 302
     assert family.post(f"/residents/{world.mary.id}/songs/{unknown_sid}/never-play", {"never_play": "0"}).status_code == 403
+
+
+# --- 6. guesses sent all at once ---------------------------------------------------------------
+
+def _all_at_once(app, url: str, forms: list[dict]) -> list[str]:
+    """POST each form from its own browser and address at the same moment; return the answers."""
+    clients = []
+    for _ in forms:
+        c = Browser(app.test_client())
+        c.get(url)
+        clients.append(c)
+    barrier = threading.Barrier(len(forms))
+    answers: list[str] = [""] * len(forms)
+
+    def go(i: int) -> None:
+        barrier.wait()
+        resp = clients[i].post(url, forms[i], environ_base={"REMOTE_ADDR": f"10.0.0.{i + 1}"})
+        answers[i] = resp.get_data(as_text=True)
+
+    threads = [threading.Thread(target=go, args=(i,)) for i in range(len(forms))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    return answers
+
+
+def test_wrong_passwords_sent_all_at_once_are_still_slowed_down(world):
+    forms = [{"email": world.staff.email, "password": f"guess-{i}"} for i in range(16)]
+    answers = _all_at_once(world.app, "/login", forms)
+    checked = sum("did not match" in a for a in answers)
+    refused = sum("Too many tries" in a for a in answers)
+    assert checked == accounts.FREE_TRIES and refused == len(forms) - checked
+    # and the account is now waiting, even with the right password
+    assert "Too many tries" in _all_at_once(world.app, "/login", [{"email": world.staff.email,
+                                                                "password": "staff-password-1"}])[0]
+
+
+def test_setup_codes_sent_all_at_once_are_still_slowed_down(lib):
+    forms = [{"code": f"AAAA-BBBB-{i:04d}", "email": "sam@home.example", "password": "a-good-password",
+              "again": "a-good-password"} for i in range(12)]
+    answers = _all_at_once(make_app(lib.data), "/setup", forms)
+    assert sum("setup code is not right" in a for a in answers) == accounts.FREE_TRIES
+    assert sum("Too many tries" in a for a in answers) == len(forms) - accounts.FREE_TRIES
