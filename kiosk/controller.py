@@ -747,6 +747,7 @@ class Controller:
         return {
             "state": self._state,
             "resident": self._resident.name if self._resident else None,
+            "resident_id": self._resident.id if self._resident else None,
             "song": None if current is None else {
                 "id": current.song.id, "title": current.song.title,
                 "artist": current.song.artist, "year": current.song.year,

@@ -91,6 +91,17 @@ def test_panel_plays_and_shows_now_playing(world, kiosk):
     _poll(lambda: (s := _status(kiosk)) and s["song"] and s["song"]["title"] != title, "the next song")
 
 
+def test_now_playing_follows_the_resident_not_their_name(world, lib, kiosk):
+    c = world.client(world.staff)
+    _press(c, "play")
+    playing = _poll(lambda: (s := _status(kiosk)) and s["song"] and s, "music to start")
+    assert playing["resident_id"] == world.mary.id
+    c.get(f"/residents/{world.mary.id}/settings")
+    c.post(f"/residents/{world.mary.id}/settings", {"name": "Mary Ellen", "birth_year": "1938"})
+    page = world.client(world.mary_family).get(f"/residents/{world.mary.id}/now-playing").get_data(as_text=True)
+    assert playing["song"]["title"] in page
+
+
 def test_panel_refuses_unknown_actions(world, kiosk):
     c = world.client(world.staff)
     resp = _press(c, "rm -rf /")

@@ -115,7 +115,8 @@ def press():
 @resident_view
 def now_playing(resident):
     status, problem = read_status()
-    if status is not None and (resident_name(status) or "").casefold() != resident.name.casefold():
+    # Compared by id: names can change, and differ only in case or accents.
+    if status is not None and status.get("resident_id") != resident.id:
         # The kiosk is playing for someone else: say nothing about them.
         status = None
         problem = f"The kiosk is not playing {resident.name}'s music just now."
