@@ -2,25 +2,15 @@
 or rip? A fuzzy match over normalised "artist title", so that a family can spot doubles."""
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 
 import sqlite_utils
 from rapidfuzz import fuzz, process
 
 from content.accounts import User
-
-try:  # the era engine's normaliser, when it is installed in this tree
-    from content.era.normalise import normalise as _era_normalise
-except ImportError:
-    _era_normalise = None
+from content.era.normalise import normalise as era_normalise
 
 THRESHOLD = 88
-_BRACKETS = re.compile(r"[\(\[][^\)\]]*[\)\]]")
-_FEAT = re.compile(r"\b(feat|featuring|ft)\b\.?.*$")
-_TRACK = re.compile(r"^\s*\d{1,3}\s*[-._)]\s*")
-_NOT_WORD = re.compile(r"[^\w\s]")
 
 
 @dataclass(frozen=True)
@@ -37,16 +27,9 @@ class Lookalike:
 
 
 def normalise(artist: str, title: str) -> str:
-    """Lower case, no accents, no "(Remastered 2005)", "feat. ...", track numbers or a leading "The"."""
-    if _era_normalise is not None:
-        return _era_normalise(f"{artist} - {title}" if artist else title)
-    def clean(text: str) -> str:
-        text = unicodedata.normalize("NFKD", text or "")
-        text = "".join(c for c in text if not unicodedata.combining(c)).lower()
-        text = _TRACK.sub("", _FEAT.sub("", _BRACKETS.sub(" ", text)))
-        text = _NOT_WORD.sub("", text.replace("&", " and "))
-        return re.sub(r"^the\s+", "", " ".join(text.split()))
-    return f"{clean(artist)} {clean(title)}".strip()
+    """The era engine's normal form: lower case, no accents, no "(Remastered 2005)",
+    "feat. ...", track numbers or a leading "The"."""
+    return era_normalise(f"{artist} - {title}" if artist else title)
 
 
 def find_lookalikes(db: sqlite_utils.Database, user: User, resident_id: int, *, title: str, artist: str,
