@@ -93,6 +93,8 @@ def test_family_journey_on_a_phone(server, browser, lib, tmp_path):
     # Family: open the invite on a phone, set a password.
     family = browser.new_context(**PHONE)
     page = family.new_page()
+    blocked: list[str] = []   # anything the page's Content-Security-Policy stopped
+    page.on("console", lambda msg: blocked.append(msg.text) if "Content Security Policy" in msg.text else None)
     page.goto(link)
     page.fill("#name", "Anne")
     page.fill("#email", "anne@family.example")
@@ -104,7 +106,7 @@ def test_family_journey_on_a_phone(server, browser, lib, tmp_path):
     # Upload two songs: each gets its own bar and its own answer.
     page.get_by_role("link", name="Add songs", exact=True).click()
     page.set_input_files("#files", [str(vera), str(glenn)])
-    page.wait_for_function("document.querySelectorAll('#progress li.added').length === 2", timeout=30_000)
+    page.wait_for_function("() => document.querySelectorAll('#progress li.added').length === 2", timeout=30_000)
     answers = page.inner_text("#progress")
     assert "added “We'll Meet Again” by Vera Lynn" in answers
     assert "added “Moonlight Serenade” by Glenn Miller" in answers
@@ -116,7 +118,7 @@ def test_family_journey_on_a_phone(server, browser, lib, tmp_path):
         {"name": "../../Ça été ♫.mp3", "mimeType": "audio/mpeg", "buffer": b"\x00\x01" * 4000},
         {"name": "huge.wav", "mimeType": "audio/wav", "buffer": b"\x00" * (LIMIT + 1)},
     ])
-    page.wait_for_function("document.querySelectorAll('#progress li.refused').length === 4", timeout=30_000)
+    page.wait_for_function("() => document.querySelectorAll('#progress li.refused').length === 4", timeout=30_000)
     refused = page.inner_text("#progress")
     assert "shopping list.mp3: not added. This is not a song we can play" in refused
     assert "empty.mp3: not added. The file is empty." in refused
@@ -149,6 +151,7 @@ def test_family_journey_on_a_phone(server, browser, lib, tmp_path):
     page.wait_for_selector("label:has-text('Why this song matters')")
     page.screenshot(path=str(SHOTS / "song-page.png"), full_page=True)
     assert _small_targets(page) == []
+    assert blocked == []
     family.close()
 
 

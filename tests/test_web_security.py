@@ -271,3 +271,35 @@ def test_setup_codes_sent_all_at_once_are_still_slowed_down(lib):
     answers = _all_at_once(make_app(lib.data), "/setup", forms)
     assert sum("setup code is not right" in a for a in answers) == accounts.FREE_TRIES
     assert sum("Too many tries" in a for a in answers) == len(forms) - accounts.FREE_TRIES
+
+
+# --- 8. what phones and caches may keep --------------------------------------------------------
+
+def test_pages_are_never_stored_and_files_only_privately(world, lib, tmp_path):
+    from content.web.library_edits import set_photo
+    from tests.test_web_curation import PNG
+    sid = add_song(world, lib, world.mary, 440, "Song", "Band", tmp=tmp_path)
+    set_photo(lib.db, world.media, world.mary.id, io.BytesIO(PNG))
+    song = lib.db["songs"].get(sid)
+    c = world.client(world.mary_family)
+    page = c.get(f"/residents/{world.mary.id}")
+    assert page.headers["Cache-Control"] == "no-store"
+    assert page.headers["Content-Security-Policy"].startswith("default-src 'self'")
+    assert c.get("/login").headers["Cache-Control"] == "no-store"
+    for url in (f"/residents/{world.mary.id}/photo", f"/media/{song['sha256']}.{song['ext']}"):
+        resp = c.get(url)
+        assert resp.status_code == 200, url
+        words = {w.strip() for w in resp.headers["Cache-Control"].split(",")}
+        assert "private" in words and "public" not in words and "max-age=3600" in words, url
+
+
+def test_no_page_carries_inline_script_or_style_the_policy_would_block(world, lib, tmp_path):
+    import re
+    sid = add_song(world, lib, world.mary, 440, "Song", "Band", tmp=tmp_path)
+    c = world.client(world.staff)
+    inline = re.compile(r"<script(?![^>]*\bsrc=)|<style|\sstyle=|\son[a-z]+=", re.I)
+    for url in ("/", "/login", f"/residents/{world.mary.id}", f"/residents/{world.mary.id}/songs/{sid}",
+                f"/residents/{world.mary.id}/upload", f"/residents/{world.mary.id}/settings",
+                f"/residents/{world.mary.id}/history", "/residents/new", "/password", "/kiosk"):
+        html = c.get(url).get_data(as_text=True)
+        assert not inline.search(html), (url, inline.search(html))

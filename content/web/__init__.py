@@ -23,6 +23,7 @@ from content.web.guard import check_access, load_user, public
 log = logging.getLogger("evergreen.admin")
 
 DEFAULT_MAX_UPLOAD_MB = 300
+CONTENT_SECURITY_POLICY = "default-src 'self'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 
 
 def _secret_key(data: Path) -> str:
@@ -139,6 +140,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("X-Frame-Options", "DENY")
         resp.headers.setdefault("Referrer-Policy", "same-origin")
+        # Pages and scripts only from this box, no inline code: a song title or note that
+        # slipped past escaping still could not run.
+        resp.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        if resp.mimetype in ("text/html", "application/json"):
+            # A page names a resident and their songs: never kept by the phone or anything between.
+            resp.headers["Cache-Control"] = "no-store"
         return resp
 
     return app

@@ -11,7 +11,7 @@ from content import accounts, library
 from content.db import LibraryError
 from content.web import library_edits as edits
 from content.web.guard import login_required, resident_view, staff_required
-from content.web.store import get_db
+from content.web.store import get_db, private_file
 
 bp = Blueprint("residents", __name__)
 
@@ -124,7 +124,7 @@ def photo(resident):
     if request.method == "GET":
         if not resident.photo:
             abort(404)
-        return send_from_directory(media, resident.photo, max_age=3600)
+        return private_file(send_from_directory(media, resident.photo, max_age=3600))
     upload = request.files.get("photo")
     if upload is None or not upload.filename:
         flash("Please choose a photo first.")

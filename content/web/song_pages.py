@@ -9,7 +9,7 @@ from content.db import LibraryError, write
 from content.web import library_edits as edits
 from content.web.guard import resident_song_or_404, resident_view, song_file_view
 from content.web.lookalike import find_lookalikes
-from content.web.store import get_db, wants_json
+from content.web.store import get_db, private_file, wants_json
 
 bp = Blueprint("songs", __name__)
 
@@ -141,4 +141,4 @@ def remove(resident, sid: int):
 @song_file_view
 def media(name: str):
     # send_from_directory refuses anything that would leave the media folder.
-    return send_from_directory(current_app.config["MEDIA_DIR"], name, max_age=3600, conditional=True)
+    return private_file(send_from_directory(current_app.config["MEDIA_DIR"], name, max_age=3600, conditional=True))

@@ -54,3 +54,12 @@ def too_big_response():
     if wants_json():
         return {"ok": False, "error": msg}, 413
     return render_template("error.html", title="Too big", message=msg), 413
+
+
+def private_file(resp):
+    """A resident's song or photo may be kept by the phone that fetched it for an hour, but
+    never by a shared cache between (send_file would mark it public)."""
+    resp.cache_control.public = False
+    resp.cache_control.private = True
+    resp.cache_control.max_age = 3600
+    return resp
