@@ -303,3 +303,45 @@ def test_no_page_carries_inline_script_or_style_the_policy_would_block(world, li
                 f"/residents/{world.mary.id}/history", "/residents/new", "/password", "/kiosk"):
         html = c.get(url).get_data(as_text=True)
         assert not inline.search(html), (url, inline.search(html))
+
+
+# --- 9. crafted numbers ------------------------------------------------------------------------
+
+@pytest.fixture
+def plain_errors(world):
+    """Errors answered as the real server would (a 500 page), not raised into the test."""
+    world.app.testing = False
+    world.app.config["PROPAGATE_EXCEPTIONS"] = False
+    return world
+
+
+def test_crafted_numbers_get_a_plain_answer_never_a_server_error(plain_errors, lib):
+    world = plain_errors
+    c = world.client(world.mary_family)
+    mary = f"/residents/{world.mary.id}"
+    for page in ("%C2%B2", "9" * 5000, "-1", "1e9", "%D9%A3"):
+        resp = c.get(f"{mary}?page={page}")
+        assert resp.status_code == 200, page
+    c.get(f"{mary}/settings")
+    for year in ("\u00b2", "\u0663\u0663\u0663\u0663", "9" * 5000, "1952.0"):
+        resp = c.post(f"{mary}/settings", {"birth_year": year})
+        assert resp.status_code == 400, year
+        assert "does not look like a birth year" in resp.get_data(as_text=True)
+    assert lib.db["residents"].get(world.mary.id)["birth_year"] == 1938
+    staff = world.client(world.staff)
+    staff.get(f"{mary}/settings")
+    resp = staff.post(f"{mary}/settings", {"name": "Mary", "volume_cap": "\u00b9\u2070", "session_minutes": "30"})
+    assert resp.status_code == 400 and "loudest volume" in resp.get_data(as_text=True)
+
+
+def test_an_id_too_big_for_the_database_is_simply_not_found(plain_errors):
+    world = plain_errors
+    huge = "9" * 23
+    for who in (None, world.mary_family, world.staff):
+        c = world.client(who)
+        for url in (f"/residents/{huge}", f"/residents/{world.mary.id}/songs/{huge}",
+                    f"/residents/{2**63}/history"):
+            resp = c.get(url)
+            assert resp.status_code == 404, (who, url, resp.status_code)
+    c = world.client(world.staff)
+    assert c.get(f"/residents/{2**63 - 1}").status_code == 404   # the largest id: looked up, not there

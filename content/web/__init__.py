@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.routing import IntegerConverter
 
 from content import accounts, paths
 from content.db import connect
@@ -24,6 +25,15 @@ log = logging.getLogger("evergreen.admin")
 
 DEFAULT_MAX_UPLOAD_MB = 300
 CONTENT_SECURITY_POLICY = "default-src 'self'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+
+
+class StoredId(IntegerConverter):
+    """`<int:...>` in our addresses: a number SQLite can hold. A longer one is simply not
+    found (404), instead of an overflow error when it reaches the database."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def _secret_key(data: Path) -> str:
@@ -105,6 +115,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         return check_access(csrf)
     app.teardown_appcontext(store.close_db)
 
+    app.url_map.converters["int"] = StoredId
     from content.web import account_pages, kiosk_pages, resident_pages, song_pages, upload_pages
     for module in (account_pages, resident_pages, song_pages, upload_pages, kiosk_pages):
         app.register_blueprint(module.bp)

@@ -71,7 +71,7 @@ def resident_name(status: dict[str, Any] | None) -> str | None:
 def clock(seconds: Any) -> str:
     try:
         s = max(0, int(float(seconds)))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return ""
     return f"{s // 60}:{s % 60:02d}"
 

@@ -42,11 +42,17 @@ YEAR_SOURCE_WORDS = {
 }
 
 
+def _whole_number(text: str) -> bool:
+    """Plain digits 0-9, and not so many that int() would refuse or the number overflow
+    SQLite ("²".isdigit() is True, and int("²") fails)."""
+    return text.isascii() and text.isdigit() and len(text) <= 6
+
+
 def parse_year(text: str | None, *, what: str = "year") -> int | None:
     text = (text or "").strip()
     if not text:
         return None
-    if not text.isdigit() or not (EARLIEST_YEAR <= int(text) <= _dt.date.today().year):
+    if not _whole_number(text) or not (EARLIEST_YEAR <= int(text) <= _dt.date.today().year):
         raise LibraryError(f"“{text}” does not look like a {what}. Please write it like 1952.")
     return int(text)
 
@@ -55,7 +61,7 @@ def parse_whole(text: str | None, low: int, high: int, what: str) -> int | None:
     text = (text or "").strip()
     if not text:
         return None
-    if not text.isdigit() or not (low <= int(text) <= high):
+    if not _whole_number(text) or not (low <= int(text) <= high):
         raise LibraryError(f"The {what} should be a number from {low} to {high}.")
     return int(text)
 

@@ -45,6 +45,13 @@ def era_suggestions(db, resident: library.Resident):
     return cache[stamp]
 
 
+def _page_number(text: str) -> int:
+    """A page number from the address; anything odd is page 1 (ValueError gives the default)."""
+    if not (text.isascii() and text.isdigit() and len(text) <= 6):
+        raise ValueError(text)
+    return int(text)
+
+
 @bp.route("/")
 @login_required
 def home():
@@ -79,8 +86,7 @@ def new_resident():
 def resident(resident):
     db = get_db()
     q = request.args.get("q", "")
-    page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() else 1
+    page = request.args.get("page", 1, type=_page_number)
     songs = edits.resident_song_page(db, resident.id, query=q, page=page,
                                      page_size=current_app.config["PAGE_SIZE"])
     return render_template("resident.html", resident=resident, songs=songs, q=q,
