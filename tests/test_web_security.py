@@ -345,3 +345,26 @@ def test_an_id_too_big_for_the_database_is_simply_not_found(plain_errors):
             assert resp.status_code == 404, (who, url, resp.status_code)
     c = world.client(world.staff)
     assert c.get(f"/residents/{2**63 - 1}").status_code == 404   # the largest id: looked up, not there
+
+
+# --- 10. where logging in leads ----------------------------------------------------------------
+
+@pytest.mark.parametrize("target", ["/x%0d%0aSet-Cookie:%20a=b", "/x%0aLocation:%20//evil.example", "/%09/evil.example",
+                                    "/%5Cevil.example", "/x%E2%80%8Ey", "//evil.example", "https://evil.example/"])
+def test_a_crafted_next_link_leads_home_after_logging_in(plain_errors, target):
+    world = plain_errors
+    c = world.client()
+    c.get("/login")
+    resp = c.post(f"/login?next={target}", {"email": world.staff.email, "password": "staff-password-1"})
+    assert resp.status_code == 302
+    assert resp.headers["Location"] == "/"
+    assert "a=b" not in resp.headers.get("Set-Cookie", "")
+    assert c.get("/").status_code == 200
+
+
+def test_an_ordinary_next_link_is_followed(world):
+    c = world.client()
+    c.get("/login")
+    resp = c.post(f"/login?next=/residents/{world.mary.id}%3Fq%3DVera", {"email": world.staff.email,
+                                                                         "password": "staff-password-1"})
+    assert resp.headers["Location"] == f"/residents/{world.mary.id}?q=Vera"

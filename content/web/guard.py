@@ -12,6 +12,7 @@ that no route escapes them:
 from __future__ import annotations
 
 import functools
+import unicodedata
 from typing import Callable
 from urllib.parse import urlsplit
 
@@ -66,8 +67,12 @@ def sign_in(user: accounts.User) -> None:
 
 
 def safe_next(target: str | None) -> str:
-    """Only same-site paths, so a crafted login link cannot send someone elsewhere."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+    """Only same-site paths, so a crafted login link cannot send someone elsewhere. Control
+    characters, spaces and backslashes are refused too: a line break cannot go in a header,
+    and browsers read "/\\host" as "//host"."""
+    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and not any(c.isspace() or unicodedata.category(c).startswith("C") for c in target)
+            and not urlsplit(target).netloc):
         return target
     return url_for("residents.home")
 
