@@ -368,3 +368,19 @@ def test_an_ordinary_next_link_is_followed(world):
     resp = c.post(f"/login?next=/residents/{world.mary.id}%3Fq%3DVera", {"email": world.staff.email,
                                                                          "password": "staff-password-1"})
     assert resp.headers["Location"] == f"/residents/{world.mary.id}?q=Vera"
+
+
+# --- many accounts guessed from one address ------------------------------------------------------
+
+def test_guessing_many_accounts_from_one_address_is_slowed_but_others_can_still_log_in(lib):
+    accounts.create_user(lib.db, "real@family.example", "right-password", "family")
+    now = 1_000_000.0
+    for i in range(accounts.FREE_TRIES_PER_ADDRESS):
+        with pytest.raises(accounts.LoginRefused, match="did not match"):
+            accounts.authenticate(lib.db, f"guess{i}@x.example", "wrong", remote="192.168.1.50", now=now + i)
+    later = now + accounts.FREE_TRIES_PER_ADDRESS
+    with pytest.raises(accounts.LoginRefused, match="Too many tries"):
+        accounts.authenticate(lib.db, "real@family.example", "right-password", remote="192.168.1.50", now=later)
+    # the same account from another phone on the network is not held up
+    assert accounts.authenticate(lib.db, "real@family.example", "right-password", remote="192.168.1.51",
+                                 now=later).email == "real@family.example"
