@@ -384,3 +384,14 @@ def test_guessing_many_accounts_from_one_address_is_slowed_but_others_can_still_
     # the same account from another phone on the network is not held up
     assert accounts.authenticate(lib.db, "real@family.example", "right-password", remote="192.168.1.51",
                                  now=later).email == "real@family.example"
+
+
+def test_staff_can_log_a_lost_phone_out_from_the_command_line(world, lib, capsys):
+    from content import cli
+    phone = world.client(world.mary_family)
+    assert phone.get(f"/residents/{world.mary.id}").status_code == 200
+    assert cli.main(["users", "logout", "--email", world.mary_family.email, "--db", str(lib.db_path)]) == 0
+    assert "logged out everywhere" in capsys.readouterr().out
+    assert phone.get(f"/residents/{world.mary.id}").status_code == 302
+    assert cli.main(["users", "logout", "--email", "nobody@x.example", "--db", str(lib.db_path)]) != 0
+    assert "There is no account for nobody@x.example" in capsys.readouterr().err

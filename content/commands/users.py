@@ -1,4 +1,5 @@
-"""`users add|list`: accounts for the admin, for the first staff member in particular."""
+"""`users add|list|logout`: accounts for the admin, for the first staff member in particular,
+and logging an account out everywhere when a phone is lost."""
 from __future__ import annotations
 
 import argparse
@@ -23,6 +24,9 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     add.set_defaults(func=add_user)
     ls = usub.add_parser("list", parents=[common], help="list accounts")
     ls.set_defaults(func=list_users)
+    out = usub.add_parser("logout", parents=[common], help="log an account out on every phone and computer")
+    out.add_argument("--email", required=True)
+    out.set_defaults(func=logout_user)
 
 
 def _read_password(args, ctx) -> str:
@@ -59,4 +63,13 @@ def list_users(args, ctx) -> int:
             sees = ", ".join(r.name for r in accounts.residents_for(ctx.db, u)) or "no residents"
         off = " (disabled)" if u.disabled else ""
         print(f"{u.email}: {u.role}{off}, sees {sees}", file=ctx.out)
+    return 0
+
+
+def logout_user(args, ctx) -> int:
+    user = accounts.find_user(ctx.db, args.email)
+    if user is None:
+        raise LibraryError(f"There is no account for {args.email.strip()}.")
+    accounts.end_sessions(ctx.db, user.id)
+    print(f"{user.email} is logged out everywhere; their password still works.", file=ctx.out)
     return 0
