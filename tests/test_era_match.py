@@ -3,8 +3,12 @@ song it must find, "A is closer than B", and a floor on the labelled set."""
 from __future__ import annotations
 
 import csv
+import json
+import os
 import shutil
-import time
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -145,28 +149,55 @@ def test_accuracy_floor_on_the_labelled_set(matcher):
     assert false_matches == 0
 
 
-def test_the_prepared_catalogue_loads_fast_and_follows_the_csv(tmp_path):
+def test_the_prepared_catalogue_is_read_instead_of_the_csv_and_follows_it(tmp_path):
     csv_path = tmp_path / "songs.csv"
     shutil.copy(era_catalogue.CATALOGUE_CSV, csv_path)
     first = era_catalogue.load(csv_path)                       # prepares it
-    assert era_catalogue.prepared_path(csv_path).exists()
-    started = time.perf_counter()
+    prepared = era_catalogue.prepared_path(csv_path)
+    assert prepared.exists() and len(first) > 25_000
+    # Mark the prepared form so that a load which re-read the CSV would not show the mark.
+    payload = json.loads(prepared.read_text(encoding="utf-8"))
+    payload["rows"][0][0] = "Read From The Prepared File"
+    prepared.write_text(json.dumps(payload), encoding="utf-8")
+    before = prepared.stat()
     again = era_catalogue.load(csv_path)
-    assert time.perf_counter() - started < 2.0
-    assert again == first and len(again) > 25_000
+    assert again.entries[0].title == "Read From The Prepared File"
+    assert again.entries[1:] == first.entries[1:] and again.version == first.version
+    after = prepared.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)   # not rewritten
     with open(csv_path, "a", encoding="utf-8") as f:
         f.write("A Brand New Song,Nobody Yet,1951,test\n")
     edited = era_catalogue.load(csv_path)                      # the CSV changed: not read through the old form
     assert edited.version != first.version and edited.entries[-1].title == "A Brand New Song"
+    assert edited.entries[0].title == first.entries[0].title
 
 
-def test_a_read_only_install_still_loads(tmp_path):
-    folder = tmp_path / "ro"
-    folder.mkdir()
-    shutil.copy(era_catalogue.CATALOGUE_CSV, folder / "songs.csv")
-    folder.chmod(0o555)
-    try:
-        cat = era_catalogue.load(folder / "songs.csv")
-        assert len(cat) > 25_000
-    finally:
-        folder.chmod(0o755)
+LOAD_AND_COUNT = (
+    "import sys; sys.path.insert(0, sys.argv[1]);"
+    "from pathlib import Path; from content.era import catalogue;"
+    "print(len(catalogue.load(Path(sys.argv[2]))))"
+)
+
+
+def test_a_read_only_install_still_loads():
+    """The hardened service cannot write beside the app. Root ignores folder modes, so as
+    root the load runs in a child that has dropped to the unprivileged `nobody` user."""
+    repo = Path(__file__).resolve().parent.parent
+    with tempfile.TemporaryDirectory() as outer:
+        os.chmod(outer, 0o755)                 # reachable by the unprivileged child
+        folder = Path(outer) / "ro"
+        folder.mkdir()
+        shutil.copy(era_catalogue.CATALOGUE_CSV, folder / "songs.csv")
+        os.chmod(folder / "songs.csv", 0o644)
+        folder.chmod(0o555)
+        command = [sys.executable, "-c", LOAD_AND_COUNT, str(repo), str(folder / "songs.csv")]
+        if os.geteuid() == 0:
+            command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *command]
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=120,
+                                  env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+            assert done.returncode == 0, done.stderr
+            assert int(done.stdout.strip()) > 25_000
+            assert sorted(p.name for p in folder.iterdir()) == ["songs.csv"]   # nothing written
+        finally:
+            folder.chmod(0o755)
