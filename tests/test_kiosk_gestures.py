@@ -9,10 +9,10 @@ import pytest
 T = Timings(debounce_s=0.05, min_press_s=0.15, repeat_guard_s=1.0, hold_s=10.0)
 
 
-def run(timeline, until, holds=frozenset()):
+def run(timeline, until, holds=frozenset(), timings=T):
     """Feed (t, button, pressed) edges, advancing the clock in 10 ms steps; returns
     (kind, button, time fired) for every gesture."""
-    g = Gestures(T, frozenset(holds))
+    g = Gestures(timings, frozenset(holds))
     fired = []
     events = sorted(timeline)
     t = 0.0
@@ -37,6 +37,16 @@ def test_bounces_shorter_than_the_debounce_are_one_press():
              (0.015, "play", True), (0.4, "play", False), (0.41, "play", True), (0.415, "play", False)]
     fired = run(edges, 1.0)
     assert [f[:2] for f in fired] == [("press", "play")]
+
+
+def test_a_bounce_in_the_middle_of_a_long_press_does_not_split_it_in_two():
+    # Both halves are longer than the tremor filter and the repeat guard is off, so only
+    # the debounce keeps a worn contact's flicker from counting as a second press.
+    no_guard = Timings(debounce_s=0.05, min_press_s=0.15, repeat_guard_s=0.0, hold_s=10.0)
+    edges = [(0.0, "play", True), (0.30, "play", False), (0.31, "play", True), (0.60, "play", False)]
+    fired = run(edges, 1.5, timings=no_guard)
+    assert [f[:2] for f in fired] == [("press", "play")], fired
+    assert fired[0][2] == pytest.approx(0.65)
 
 
 def test_a_brush_shorter_than_the_tremor_filter_does_nothing():
