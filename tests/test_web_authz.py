@@ -8,6 +8,7 @@ reach every page; and no POST is accepted without its CSRF token.
 from __future__ import annotations
 
 import io
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -125,6 +126,7 @@ def test_staff_reach_every_page(bob_world, lib):
 
 def test_family_reach_their_own_relatives_pages(bob_world, lib):
     c = bob_world.client(bob_world.mary_family)
+    checked = 0
     for rule, view, method in _routes(bob_world.app):
         if method != "GET" or view.access not in ("resident", "user"):
             continue
@@ -132,6 +134,12 @@ def test_family_reach_their_own_relatives_pages(bob_world, lib):
             continue  # Mary has no photo
         resp = c.get(_url(rule, bob_world, lib, rid=bob_world.mary.id, sid=bob_world.songs["mary"]))
         assert resp.status_code in (200, 302), (rule.rule, resp.status_code)
+        if resp.status_code == 302:  # a page that leads on, never back to logging in
+            target = urlsplit(resp.headers["Location"]).path
+            assert not target.startswith("/login"), (rule.rule, resp.headers["Location"])
+            assert "Log in" not in c.get(target).get_data(as_text=True), (rule.rule, target)
+        checked += 1
+    assert checked >= 8
 
 
 def test_posts_without_the_csrf_token_are_refused(bob_world, lib):
