@@ -10,7 +10,7 @@ from content import control, library
 from kiosk.history import History, ResumePoint
 from kiosk.pcm import PcmMeter
 from tests.test_kiosk_support import (
-    GPIO, PINS, add_song, click, config, start_kiosk, tones_heard, wait_for,
+    GPIO, PINS, add_song, click, config, settled, start_kiosk, tones_heard, wait_for, wait_until,
 )
 
 
@@ -96,14 +96,21 @@ def test_tremor_double_presses_and_brushes_are_ignored(lib, mary, gpio, kiosk_fa
     add_song(lib, mary, 660, 5)
     meter = PcmMeter()
     k = kiosk_factory(config(lib), meter, gpio)
-    # A brush shorter than the tremor filter: nothing.
-    click(PINS["play"], hold_s=0.06)
-    # Bounce: a burst of edges shorter than the debounce, then a real press.
+    # A brush shorter than the tremor filter: nothing, even once its debounce has settled.
+    brushed = click(PINS["play"], hold_s=0.06)
+    st = settled(k, brushed)
+    assert st["state"] == "stopped" and st["song"] is None, "no music from a brush"
+    # Bounce: a burst of edges shorter than the debounce.
     for _ in range(5):
         GPIO.drive(PINS["next"], GPIO.LOW)
         GPIO.drive(PINS["next"], GPIO.HIGH)
-    assert status(k)["state"] == "stopped" and status(k)["song"] is None, "no music from a brush or bounce"
-    # A real press, then a shaky second press of the same button straight away: one action.
+    st = settled(k, time.monotonic())
+    assert st["state"] == "stopped" and st["song"] is None, "no music from a bounce"
+    assert lib.db.execute("SELECT COUNT(*) FROM plays").fetchone()[0] == 0
+    assert meter.frames == 0
+    # A real press once the repeat guard of the brush would be over (had it counted), then
+    # a shaky second press of the same button straight away: one action.
+    wait_until(brushed + k.config.gestures.repeat_guard_ms / 1000 + 0.1)
     click(PINS["play"])
     song = wait_for(lambda: status(k)["song"], what="music")
     click(PINS["play"])                                  # within the 1 s repeat guard

@@ -89,16 +89,26 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "t
 def click(pin: int, hold_s: float = 0.25) -> float:
     """A clean press and release on the fake GPIO; returns the release time."""
     GPIO.drive(pin, GPIO.LOW)
-    _wait(hold_s)
+    wait_until(time.monotonic() + hold_s)
     GPIO.drive(pin, GPIO.HIGH)
     return time.monotonic()
 
 
-def _wait(seconds: float) -> None:
-    """Hold a button down for a real length of time (a gesture's duration, not a guess)."""
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
+def wait_until(moment: float) -> None:
+    """Let real time reach `moment`: a gesture's own length (a hold, a debounce settling,
+    a repeat guard running out), not a guess at how long something takes."""
+    while time.monotonic() < moment:
         time.sleep(0.005)
+
+
+def settled(kiosk: Kiosk, since: float) -> dict[str, Any]:
+    """The kiosk's status once every edge up to `since` has had its debounce and tremor
+    checks applied. The controller settles gestures after each message it handles, so a
+    first status asked once the debounce has run out makes it settle; the second reports."""
+    g = kiosk.config.gestures
+    wait_until(since + g.debounce_ms / 1000 + 0.01)
+    kiosk.controller.status(timeout=10)
+    return kiosk.controller.status(timeout=10)
 
 
 def dominant(samples: np.ndarray) -> float:
