@@ -80,11 +80,12 @@ def main(argv: list[str] | None = None) -> int:
     except LibraryError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 2
-    shown = "localhost" if args.host in ("127.0.0.1", "0.0.0.0") else args.host
-    logging.getLogger("evergreen.admin").info(
-        "Admin for the library in %s: open http://%s:%d/", paths.data_dir(), shown, args.port)
     threading.Thread(target=refresh_years, args=(app.config["DB_PATH"],), name="refresh-years", daemon=True).start()
     server = make_server(app, args.host, args.port, args.threads)
+    # The port actually bound (with --port 0 the system picks one; tests read it from here).
+    shown = "localhost" if args.host in ("127.0.0.1", "0.0.0.0") else args.host
+    logging.getLogger("evergreen.admin").info(
+        "Admin for the library in %s: open http://%s:%s/", paths.data_dir(), shown, server.effective_port)
     logging.getLogger("waitress").info("Serving on http://%s:%s", args.host, server.effective_port)
     try:
         server.run()
