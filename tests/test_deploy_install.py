@@ -10,7 +10,6 @@ import json
 import os
 import re
 import shlex
-import shutil
 import signal
 import socket
 import subprocess
@@ -23,6 +22,8 @@ from pathlib import Path
 import pytest
 
 from tests.audio import write_song
+
+pytestmark = pytest.mark.slow  # several real installs into temporary roots
 
 REPO = Path(__file__).resolve().parents[1]
 INSTALL = REPO / "deploy" / "install.sh"
@@ -38,13 +39,39 @@ def install(root: Path, *extra: str, check: bool = True) -> subprocess.Completed
     return done
 
 
+def evergreen(root: Path, *argv: str) -> subprocess.CompletedProcess:
+    """The installed `evergreen` command, as staff would type it on the Pi."""
+    done = subprocess.run([str(root / "usr/local/bin/evergreen"), *argv], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, f"{argv}: {done.stdout}{done.stderr}"
+    return done
+
+
+def seed_mary(root: Path, folder: Path) -> None:
+    """Mary, born 1938, with one song: the library the keep-and-restore tests check."""
+    folder.mkdir(parents=True, exist_ok=True)
+    song = write_song(folder / "Moonlight Serenade.ogg", 440, 11, tags={"title": "Moonlight Serenade"})
+    evergreen(root, "residents", "add", "Mary", "--birth-year", "1938")
+    evergreen(root, "import", "--resident", "Mary", str(song))
+    assert "Mary (born 1938): 1 songs" in evergreen(root, "residents", "list").stdout
+
+
 @pytest.fixture(scope="module")
 def root(tmp_path_factory) -> Path:
+    """One install with Mary's library, shared by the tests that only look at it."""
     r = tmp_path_factory.mktemp("pi") / "root"
     started = time.monotonic()
     install(r)
     took = time.monotonic() - started
     print(f"\ninstall.sh into a temporary root took {took:.1f} s")
+    seed_mary(r, tmp_path_factory.mktemp("songs"))
+    return r
+
+
+@pytest.fixture
+def fresh_root(tmp_path) -> Path:
+    """An install of its own, for a test that changes or removes what it installed."""
+    r = tmp_path / "pi-root"
+    install(r)
     return r
 
 
@@ -64,12 +91,6 @@ def unit_env(u: dict[str, list[str]]) -> dict[str, str]:
         key, _, value = item.partition("=")
         env[key] = value
     return env
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(predicate, timeout: float, what: str):
@@ -116,7 +137,6 @@ def test_install_lays_out_the_appliance(root):
     assert where.stdout.strip() == str(app / "content" / "__init__.py")
 
 
-@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
 def test_the_installed_units_point_into_the_root_and_pass_verify(root):
     units = [root / "etc/systemd/system" / n for n in UNITS]
     for u in units:
@@ -140,7 +160,8 @@ def snapshot_outside_data(root: Path) -> dict[str, tuple[int, int]]:
     return out
 
 
-def test_the_installed_admin_and_kiosk_start_and_answer(root, tmp_path):
+def test_the_installed_admin_and_kiosk_start_and_answer(fresh_root, tmp_path):
+    root = fresh_root
     config = root / "etc/evergreen/kiosk.toml"
     # This machine has no sound card: the kiosk plays to libvlc's dummy output here.
     config.write_text(re.sub(r'(?m)^output = .*$', 'output = "dummy"', config.read_text()))
@@ -152,8 +173,8 @@ def test_the_installed_admin_and_kiosk_start_and_answer(root, tmp_path):
         argv = shlex.split(pre.lstrip("-+"))
         done = subprocess.run(argv, env=env, cwd=admin_unit["WorkingDirectory"][0], capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, f"{pre}: {done.stdout}{done.stderr}"
-    port = free_port()
-    argv = shlex.split(admin_unit["ExecStart"][0].replace("--host 0.0.0.0", "--host 127.0.0.1").replace("--port 8080", f"--port {port}"))
+    argv = shlex.split(admin_unit["ExecStart"][0].replace("--host 0.0.0.0", "--host 127.0.0.1").replace("--port 8080", "--port 0"))
+    assert "--port" in argv and argv[argv.index("--port") + 1] == "0", argv
     admin_log = open(tmp_path / "admin.log", "w")
     admin = subprocess.Popen(argv, env=env, cwd=admin_unit["WorkingDirectory"][0], stdout=admin_log, stderr=subprocess.STDOUT)
 
@@ -168,6 +189,13 @@ def test_the_installed_admin_and_kiosk_start_and_answer(root, tmp_path):
     kiosk = subprocess.Popen(shlex.split(kiosk_unit["ExecStart"][0]), env=kenv, cwd=kiosk_unit["WorkingDirectory"][0],
                              stdin=subprocess.DEVNULL, stdout=kiosk_log, stderr=subprocess.STDOUT)
     try:
+        def admin_port():
+            log = (tmp_path / "admin.log").read_text()
+            assert admin.poll() is None, log
+            found = re.search(r"Serving on http://127\.0\.0\.1:(\d+)", log)
+            return int(found.group(1)) if found else None
+        port = wait_for(admin_port, 60, "the installed admin logging the port it listens on")
+
         def admin_answers():
             assert admin.poll() is None, (tmp_path / "admin.log").read_text()
             try:
@@ -187,12 +215,11 @@ def test_the_installed_admin_and_kiosk_start_and_answer(root, tmp_path):
                                   capture_output=True, text=True, timeout=30)
             return json.loads(done.stdout) if done.returncode == 0 else None
         answer = wait_for(kiosk_status, 60, "the installed kiosk answering `evergreen kiosk status`")
-        assert "state" in json.dumps(answer)
         # With an empty library the kiosk stays quiet and says why, in words.
-        flat = answer.get("status", answer)
-        assert flat["state"] != "playing" and flat["quiet_reason"]
+        assert answer["state"] != "playing" and answer["resident"] is None
+        assert answer["quiet_reason"] == "There are no residents in the library yet."
 
-        # systemd hears READY=1, then heartbeats well inside the unit's WatchdogSec.
+        # systemd hears READY=1, then keeps hearing heartbeats (WatchdogSec= is set).
         watchdog_s = float(kiosk_unit["WatchdogSec"][0])
         messages: list[tuple[float, str]] = []
 
@@ -204,8 +231,6 @@ def test_the_installed_admin_and_kiosk_start_and_answer(root, tmp_path):
             return sum("WATCHDOG=1" in m for _, m in messages) >= 2
         wait_for(two_heartbeats, 3 * watchdog_s, "two watchdog heartbeats from the kiosk")
         assert any("READY=1" in m for _, m in messages)
-        beats = [t for t, m in messages if "WATCHDOG=1" in m]
-        assert beats[1] - beats[0] < watchdog_s / 2
 
         # A song added from the command line plays (to the dummy output) on a press.
         wrapper = str(root / "usr/local/bin/evergreen")
@@ -216,9 +241,8 @@ def test_the_installed_admin_and_kiosk_start_and_answer(root, tmp_path):
             assert done.returncode == 0, f"{argv}: {done.stdout}{done.stderr}"
 
         def playing():
-            flat = kiosk_status()
-            flat = flat.get("status", flat)
-            return flat if flat["state"] == "playing" else None
+            answer = kiosk_status()
+            return answer if answer and answer["state"] == "playing" else None
         now = wait_for(playing, 30, "the kiosk playing Mary's song")
         assert now["song"]["title"] == "Moonlight Serenade"
     finally:
@@ -233,7 +257,9 @@ def test_the_installed_admin_and_kiosk_start_and_answer(root, tmp_path):
     assert {p: v for p, v in after.items() if before.get(p) != v} == {}
 
 
-def test_a_rerun_updates_the_app_and_keeps_the_library_and_an_edited_config(root):
+def test_a_rerun_updates_the_app_and_keeps_the_library_and_an_edited_config(fresh_root, tmp_path):
+    root = fresh_root
+    seed_mary(root, tmp_path / "songs")
     wrapper = str(root / "usr/local/bin/evergreen")
     added = subprocess.run([wrapper, "residents", "add", "Tom", "--birth-year", "1941"],
                            capture_output=True, text=True, timeout=60)
@@ -257,7 +283,9 @@ def test_a_rerun_updates_the_app_and_keeps_the_library_and_an_edited_config(root
     assert "Mary (born 1938): 1 songs" in listed.stdout and "Tom (born 1941)" in listed.stdout
 
 
-def test_uninstall_keeps_the_library_unless_purged_and_a_backup_brings_it_back(root, tmp_path):
+def test_uninstall_keeps_the_library_unless_purged_and_a_backup_brings_it_back(fresh_root, tmp_path):
+    root = fresh_root
+    seed_mary(root, tmp_path / "songs")
     wrapper = str(root / "usr/local/bin/evergreen")
     backup = tmp_path / "usb" / "evergreen.tar"
     backup.parent.mkdir()
