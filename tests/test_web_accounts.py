@@ -3,13 +3,20 @@ invites, and the users command."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 import logging
+import os
+import pty
 import re
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
-from content import accounts, cli
+from content import accounts
 from content.db import LibraryError
 from tests.test_web_fixtures import FAMILY_PW, STAFF_PW, Browser, make_app, world  # noqa: F401
 
@@ -161,32 +168,82 @@ def test_passwords_are_stored_hashed(world, lib):
     assert STAFF_PW not in row["password_hash"] and row["password_hash"].startswith("scrypt:")
 
 
-def test_users_command_adds_staff_from_stdin(lib, monkeypatch, capsys):
-    monkeypatch.setattr("sys.stdin", io.StringIO("cli-password-1\n"))
-    assert cli.main(["users", "add", "--role", "staff", "--email", "boss@home.example", "--password-stdin",
-                     "--db", str(lib.db_path)]) == 0
-    assert "Added staff account boss@home.example" in capsys.readouterr().out
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run_cli(*argv: str, stdin: str = "") -> subprocess.CompletedProcess:
+    """`python -m content ...` in a child process, as staff would run it."""
+    return subprocess.run([sys.executable, "-m", "content", *argv], input=stdin, capture_output=True, text=True,
+                          cwd=REPO, timeout=120)
+
+
+def run_cli_in_terminal(argv: list[str], replies: list[tuple[str, str]], timeout: float = 60) -> tuple[int, str]:
+    """Run the CLI on a real pseudo-terminal and type each reply when its prompt appears
+    (getpass reads from the terminal, not from stdin). Returns (exit status, what it showed)."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: its terminal is the pty
+        try:
+            os.chdir(REPO)
+            os.execv(sys.executable, [sys.executable, "-m", "content", *argv])
+        finally:
+            os._exit(127)
+    shown, seen_up_to, pending = b"", 0, list(replies)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
+                break
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # EIO: the child has closed its terminal
+                break
+            if not chunk:
+                break
+            shown += chunk
+            while pending and pending[0][0].encode() in shown[seen_up_to:]:
+                prompt, reply = pending.pop(0)
+                seen_up_to = shown.index(prompt.encode(), seen_up_to) + len(prompt)
+                os.write(fd, reply.encode() + b"\n")
+    finally:
+        if time.monotonic() >= deadline:
+            os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    assert pending == [], f"never asked {pending[0][0]!r}; showed {shown.decode(errors='replace')!r}"
+    return os.waitstatus_to_exitcode(status), shown.decode(errors="replace")
+
+
+def test_users_command_adds_staff_from_stdin(lib):
+    done = run_cli("users", "add", "--role", "staff", "--email", "boss@home.example", "--password-stdin",
+                   "--db", str(lib.db_path), stdin="cli-password-1\n")
+    assert done.returncode == 0, done.stderr
+    assert "Added staff account boss@home.example" in done.stdout
     assert accounts.authenticate(lib.db, "boss@home.example", "cli-password-1").is_staff
 
 
-def test_users_command_family_with_resident_and_prompt(lib, mary, monkeypatch, capsys):
-    answers = iter(["family-pass-9", "family-pass-9"])
-    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
-    assert cli.main(["users", "add", "--role", "family", "--email", "f@x.example", "--resident", "Mary",
-                     "--db", str(lib.db_path)]) == 0
-    assert cli.main(["users", "list", "--db", str(lib.db_path)]) == 0
-    assert "f@x.example: family, sees Mary" in capsys.readouterr().out
+def test_users_command_family_with_resident_and_prompt(lib, mary):
+    status, shown = run_cli_in_terminal(
+        ["users", "add", "--role", "family", "--email", "f@x.example", "--resident", "Mary", "--db", str(lib.db_path)],
+        [("Password: ", "family-pass-9"), ("Same password again: ", "family-pass-9")])
+    assert status == 0, shown
+    assert "family-pass-9" not in shown  # typed without being shown
+    assert not accounts.authenticate(lib.db, "f@x.example", "family-pass-9").is_staff
+    listed = run_cli("users", "list", "--db", str(lib.db_path))
+    assert listed.returncode == 0, listed.stderr
+    assert "f@x.example: family, sees Mary" in listed.stdout
 
 
-def test_users_command_errors_in_plain_words(lib, monkeypatch, capsys):
-    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
-    assert cli.main(["users", "add", "--role", "staff", "--email", "x@y.example", "--password-stdin",
-                     "--db", str(lib.db_path)]) == 2
-    assert "at least 8 characters" in capsys.readouterr().err
-    monkeypatch.setattr("sys.stdin", io.StringIO("long-enough-1\n"))
-    assert cli.main(["users", "add", "--role", "family", "--email", "x@y.example", "--resident", "Nobody",
-                     "--password-stdin", "--db", str(lib.db_path)]) == 2
-    assert "no resident called Nobody" in capsys.readouterr().err
+def test_users_command_errors_in_plain_words(lib):
+    done = run_cli("users", "add", "--role", "staff", "--email", "x@y.example", "--password-stdin",
+                   "--db", str(lib.db_path), stdin="short\n")
+    assert done.returncode == 2 and "at least 8 characters" in done.stderr
+    assert "Traceback" not in done.stderr
+    done = run_cli("users", "add", "--role", "family", "--email", "x@y.example", "--resident", "Nobody",
+                   "--password-stdin", "--db", str(lib.db_path), stdin="long-enough-1\n")
+    assert done.returncode == 2 and "no resident called Nobody" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert lib.db.execute("SELECT COUNT(*) FROM users WHERE email = 'x@y.example'").fetchone()[0] == 0
 
 
 def test_staff_can_stop_sharing_a_resident_with_a_family_member(world, lib):
