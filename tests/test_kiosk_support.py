@@ -21,7 +21,7 @@ from content.ingest import ingest_file  # noqa: E402
 from kiosk.app import Kiosk  # noqa: E402
 from kiosk.config import KioskConfig, from_dict  # noqa: E402
 from kiosk.pcm import PcmMeter  # noqa: E402
-from tests.audio import write_song  # noqa: E402
+from tests.audio import tag, tone, write_song  # noqa: E402
 
 RATE = 44100
 PINS = {"play": 17, "next": 27, "volume_up": 22, "volume_down": 23, "staff": 26}
@@ -33,6 +33,19 @@ def add_song(lib, resident, freq: float, seconds: float = 4.0, *, title: str | N
     title = title or f"Tone {int(freq)}"
     src = lib.data.parent / "incoming" / f"{int(freq)}{fmt}"
     write_song(src, freq, seconds, tags={"title": title, "artist": "Test Band", "date": str(year)})
+    result = ingest_file(lib.db, lib.media, src, resident_id=resident.id, min_seconds=1)
+    assert result.status == "added", result.reason
+    return result.song_id
+
+
+def add_song_with_coda(lib, resident, freq: float, coda_freq: float, seconds: float, coda_s: float) -> int:
+    """A song of `resident` whose last `coda_s` seconds are another tone, so the audio says
+    whether its end was heard."""
+    src = lib.data.parent / "incoming" / f"{int(freq)}-{int(coda_freq)}.wav"
+    data = np.concatenate([tone(freq, seconds - coda_s), tone(coda_freq, coda_s)])
+    src.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(str(src), np.column_stack([data, data]), RATE, format="WAV", subtype="PCM_16")
+    tag(src, title=f"Tone {int(freq)} and {int(coda_freq)}", artist="Test Band", date="1956")
     result = ingest_file(lib.db, lib.media, src, resident_id=resident.id, min_seconds=1)
     assert result.status == "added", result.reason
     return result.song_id
