@@ -92,13 +92,13 @@ def song_file(folder: Path, name: str, freq: float, *, seconds: float = 2.0, fmt
 
 
 def add_song(world: World, lib, resident: library.Resident, freq: float, title: str, artist: str,
-             year: str | None = None, tmp: Path | None = None) -> int:
+             year: str | None = None, tmp: Path | None = None, seconds: float = 2.0) -> int:
     """Put a real song into a resident's library through ingest, as an upload would."""
     from content import ingest
     tags = {"title": title, "artist": artist}
     if year:
         tags["date"] = year
-    path = song_file(tmp or world.data, f"{title}.wav", freq, **tags)
+    path = song_file(tmp or world.data, f"{title}.wav", freq, seconds=seconds, **tags)
     result = ingest.ingest_file(lib.db, world.media, path, resident_id=resident.id, min_seconds=1.0)
     assert result.status == "added", result.reason
     path.unlink()

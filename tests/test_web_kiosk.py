@@ -39,9 +39,9 @@ def _status(sock):
 @pytest.fixture
 def kiosk(world, lib, tmp_path):
     """The real kiosk, for Mary, on the world's library, with silent audio."""
-    for i, (title, freq) in enumerate((("First song", 330), ("Second song", 440), ("Third song", 550))):
-        world.songs[title] = add_song(world, lib, world.mary, freq, title, "Band", tmp=tmp_path)
-        # long enough to be still playing while the test looks
+    # Half a minute each: still playing while a test looks at what is playing.
+    for title, freq in (("First song", 330), ("Second song", 440), ("Third song", 550)):
+        world.songs[title] = add_song(world, lib, world.mary, freq, title, "Band", tmp=tmp_path, seconds=30)
     config = tmp_path / "kiosk.toml"
     config.write_text(
         f'resident = "Mary"\ndata_dir = "{world.data}"\nshutdown_command = ["true"]\n'
