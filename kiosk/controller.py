@@ -558,7 +558,10 @@ class Controller:
                     self._failed(current, "The file ended at once without any sound.")
                 return
             # VLC says "ended" about a file-caching before the last sound: let it drain.
-            remaining = max(0.0, expected - ran)
+            # Timed from when the audio started, not from play(): a slow start on a busy
+            # CPU must not shorten the drain and cut off the song's last notes.
+            heard = event.t - (current.playing_since or current.started)
+            remaining = max(0.0, expected - heard)
             drain = min(remaining, self.config.audio.file_caching_ms / 1000 + 0.2)
             self._pending_finish = self.clock() + drain
 
