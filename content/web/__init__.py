@@ -121,12 +121,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(module.bp)
     app.view_functions["static"] = public(app.view_functions["static"])
 
+    def plain_error(title: str, message: str, status: int):
+        """One sentence a family member can act on, as a page or as JSON for the uploader."""
+        if store.wants_json():
+            return {"ok": False, "error": message}, status
+        return render_template("error.html", title=title, message=message), status
+
     @app.errorhandler(CSRFError)
     def csrf_error(e):
-        msg = "This page had expired. Please go back, reload the page and try again."
-        if store.wants_json():
-            return {"ok": False, "error": msg}, 400
-        return render_template("error.html", title="Please try again", message=msg), 400
+        return plain_error("Please try again",
+                           "This page had expired. Please go back, reload the page and try again.", 400)
 
     @app.errorhandler(413)
     def too_big(e):
@@ -134,17 +138,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     @app.errorhandler(403)
     def forbidden(e):
-        msg = "This page is for care staff."
-        if store.wants_json():
-            return {"ok": False, "error": msg}, 403
-        return render_template("error.html", title="Not for this account", message=msg), 403
+        return plain_error("Not for this account", "This page is for care staff.", 403)
 
     @app.errorhandler(404)
     def not_found(e):
-        msg = "There is nothing here, or it is not shared with your account."
-        if store.wants_json():
-            return {"ok": False, "error": msg}, 404
-        return render_template("error.html", title="Not found", message=msg), 404
+        return plain_error("Not found", "There is nothing here, or it is not shared with your account.", 404)
 
     @app.after_request
     def security_headers(resp):
