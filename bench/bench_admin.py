@@ -127,8 +127,10 @@ def main() -> int:
         busy = library.add_resident(db, "Many Songs", birth_year=1935)
         port = free_port()
         env = {**os.environ, "EVERGREEN_DATA": str(data), "TMPDIR": tmp}
+        log_path = Path(tmp) / "admin.log"
+        log_file = open(log_path, "wb")
         proc = subprocess.Popen([sys.executable, "-m", "content.web", "--port", str(port)], cwd=ROOT, env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                stdout=log_file, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + 30
             while True:
@@ -140,6 +142,13 @@ def main() -> int:
                         print("the admin did not start")
                         return 1
                     time.sleep(0.05)
+            # The admin checks every song's year at start (5,000 here): let that finish, so the
+            # memory measured below is the upload's and not the start-up's.
+            while b"Song years checked" not in log_path.read_bytes():
+                if time.monotonic() > deadline + 60 or proc.poll() is not None:
+                    print("the admin did not finish starting")
+                    return 1
+                time.sleep(0.1)
             s = Session(port)
             s.get("/login")
             assert s.post_form("/login", {"email": "staff@bench.example", "password": PASSWORD}) == 302
@@ -151,6 +160,9 @@ def main() -> int:
             status, _ = s.upload(f"/residents/{mary.id}/upload", small)
             assert status == 200, status
             s.get(f"/residents/{busy.id}")
+            start_peak = memory(proc.pid)["VmHWM"]
+            # VmHWM is a lifetime peak: reset it, so the peak read below is the upload's own.
+            Path(f"/proc/{proc.pid}/clear_refs").write_text("5")
             before = memory(proc.pid)
 
             big = Path(tmp) / "long tone.wav"
@@ -164,6 +176,7 @@ def main() -> int:
             growth = (after["VmHWM"] - before["VmRSS"]) / 1024
             print(f"upload {size / 2**20:.0f} MB (upload, store and full decode check): {took:.1f} s, "
                   f"{size / 2**20 / took:.0f} MB/s")
+            print(f"admin peak while starting (checking 5,000 songs' years) {start_peak / 1024:.1f} MB")
             print(f"admin RSS before {before['VmRSS'] / 1024:.1f} MB, peak during {after['VmHWM'] / 1024:.1f} MB, "
                   f"after {after['VmRSS'] / 1024:.1f} MB: peak growth {growth:.1f} MB (target <= 20 MB)")
             big.unlink()

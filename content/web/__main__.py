@@ -59,8 +59,7 @@ def refresh_years(db_path: Path) -> None:
             changed = years.resolve_stale(db)
         finally:
             db.close()
-        if changed:
-            log.info("Updated the year of %d songs from the song catalogue.", len(changed))
+        log.info("Song years checked against the catalogue: %d updated.", len(changed))
     except Exception:  # a failure here must never stop the admin
         log.exception("Could not refresh song years")
 
