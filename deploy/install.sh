@@ -309,7 +309,8 @@ build_venv() {
   # Byte-code now: under ProtectSystem=strict the services cannot write it later.
   run "$VENV/bin/python" -m compileall -q "$APP_DIR/app/content" "$APP_DIR/app/kiosk"
   # The song catalogue, normalised once now: the services cannot write beside it later.
-  run "$VENV/bin/python" -m content.era.catalogue
+  # -P: the installed app, not the checkout in the current folder (`cd evergreen` first).
+  run "$VENV/bin/python" -P -m content.era.catalogue
 }
 
 install_config() {
