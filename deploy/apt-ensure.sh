@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the named Debian packages that are not installed yet (with sudo when not root).
 # Does nothing, and asks for nothing, when they are all present already.
+# APT_LISTS_FRESH=1: the caller has just run apt-get update, so it is not run again.
 set -euo pipefail
 
 missing=()
@@ -21,5 +22,5 @@ echo "Installing system packages: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 # Wait for another install to finish instead of failing on the dpkg lock.
 lock=(-o DPkg::Lock::Timeout=600)
-$sudo apt-get "${lock[@]}" update -qq
+[ "${APT_LISTS_FRESH:-0}" = 1 ] || $sudo apt-get "${lock[@]}" update -qq
 $sudo apt-get "${lock[@]}" install -y -qq --no-install-recommends "${missing[@]}"

@@ -83,6 +83,10 @@ if [ -n "$NEW_HOSTNAME" ] && ! [[ "$NEW_HOSTNAME" =~ ^[a-z0-9]([a-z0-9-]{0,61}[a
 fi
 [ "$PURGE" -eq 0 ] || [ "$UNINSTALL" -eq 1 ] || die "--purge goes with --uninstall."
 
+# Where pip takes Python packages from: the index, or only what is already here.
+PIP_ARGS=(--quiet --disable-pip-version-check --no-input)
+[ -z "$VENV_FROM" ] || PIP_ARGS+=(--no-index)
+
 # Where things go on the appliance (prefixed by --root for tests).
 APP_DIR="$ROOT/opt/evergreen"
 CONF_DIR="$ROOT/etc/evergreen"
@@ -204,17 +208,36 @@ uninstall() {
 
 # --------------------------------------------------------------------------- install
 
+# Does apt offer this package here (a candidate version, not only a name)?
+apt_offers() {
+  apt-cache policy "$1" 2>/dev/null | grep -q '^  Candidate: [^(]'
+}
+
+# The Debian packages of Python libraries that PyPI has no arm64 wheel for: taken from apt,
+# so a Pi never needs a compiler (see deploy/python-from-debian.txt).
+python_from_debian() {
+  sed -e 's/#.*//' "$SRC/deploy/python-from-debian.txt" | awk 'NF >= 2 { print $2 }'
+}
+
+# The RPi.GPIO API on Raspberry Pi OS (and Ubuntu) comes from rpi-lgpio (works on the Pi 5
+# and on kernel 6.6+); its package replaces the old python3-rpi.gpio, which must not sit
+# beside it. Where only lgpio is packaged, rpi-lgpio itself is a pure wheel (install_gpio).
+gpio_from_debian() {
+  if apt_offers python3-rpi-lgpio; then
+    echo python3-rpi-lgpio
+  elif apt_offers python3-lgpio; then
+    echo python3-lgpio
+  fi
+}
+
 install_packages() {
   step "System packages"
   local pkgs=(libvlc5 libvlc-bin vlc-plugin-base python3-venv alsa-utils avahi-daemon polkitd)
-  # The RPi.GPIO API on Raspberry Pi OS comes from rpi-lgpio (works on the Pi 5 and on
-  # kernel 6.6+). Its package replaces the old python3-rpi.gpio, which must not sit beside it.
-  if apt-cache show python3-rpi-lgpio >/dev/null 2>&1; then
-    pkgs+=(python3-rpi-lgpio)
-  else
-    echo "    python3-rpi-lgpio is not offered here: GPIO buttons come from pip (aarch64) or are off."
-  fi
-  run bash "$SRC/deploy/apt-ensure.sh" "${pkgs[@]}"
+  # Fresh package lists first: a new SD card may have none, and what is offered decides
+  # where the GPIO library comes from.
+  run apt-get -o DPkg::Lock::Timeout=600 update -qq
+  mapfile -t -O "${#pkgs[@]}" pkgs < <(python_from_debian; gpio_from_debian)
+  run env APT_LISTS_FRESH=1 bash "$SRC/deploy/apt-ensure.sh" "${pkgs[@]}"
 }
 
 create_user() {
@@ -291,15 +314,16 @@ build_venv() {
     echo "    keeping the existing venv (Python $have)"
   fi
   local site="$VENV/lib/python$want/site-packages"
-  local pip_args=(--quiet --disable-pip-version-check --no-input)
   if [ -n "$VENV_FROM" ]; then
     local from_site="$VENV_FROM/lib/python$want/site-packages"
     [ "$DRY_RUN" -eq 1 ] || [ -d "$from_site" ] || die "$VENV_FROM has no Python $want packages to seed from."
     run cp -R "$from_site/." "$site/"
-    pip_args+=(--no-index)
   fi
   # Confirms (or fetches) everything requirements.txt asks for, with its platform markers.
-  run "$VENV/bin/python" -m pip install "${pip_args[@]}" -r "$APP_DIR/app/requirements.txt"
+  # Ready-made wheels only: a source build would need a compiler, which a Pi does not
+  # have; what PyPI has no wheel for comes from apt (python-from-debian.txt) and is
+  # already installed.
+  run "$VENV/bin/python" -m pip install "${PIP_ARGS[@]}" --only-binary=:all: -r "$APP_DIR/app/requirements.txt"
   # The app is found through a .pth file, so `python -m kiosk` works from any folder.
   if [ "$DRY_RUN" -eq 1 ]; then
     printf '    would write: %q\n' "$site/evergreen.pth"
@@ -311,6 +335,35 @@ build_venv() {
   # The song catalogue, normalised once now: the services cannot write beside it later.
   # -P: the installed app, not the checkout in the current folder (`cd evergreen` first).
   run "$VENV/bin/python" -P -m content.era.catalogue
+}
+
+# GPIO buttons need the RPi.GPIO API. apt has installed it where offered; elsewhere on an
+# ARM board try a ready-made wheel of rpi-lgpio (its lgpio has arm64 wheels for some
+# Python versions only). Never compiled, and never a reason to fail: the kiosk runs on USB
+# buttons without it, and says so in its log.
+GPIO_PIP="rpi-lgpio>=0.6,<1"
+
+install_gpio() {
+  step "GPIO buttons"
+  if [ "$DRY_RUN" -eq 1 ]; then
+    echo "    would use the RPi.GPIO API from apt, or try a ready-made $GPIO_PIP wheel on ARM"
+    return 0
+  fi
+  local py="$VENV/bin/python"
+  local probe='import importlib.util, sys; sys.exit(importlib.util.find_spec("RPi.GPIO") is None)'
+  if "$py" -P -c "$probe" 2>/dev/null; then
+    echo "    the RPi.GPIO API is installed: GPIO buttons are on"
+    return 0
+  fi
+  case "$(uname -m)" in
+    aarch64|arm*)
+      if "$py" -m pip install "${PIP_ARGS[@]}" --only-binary=:all: "$GPIO_PIP" >/dev/null 2>&1 \
+          && "$py" -P -c "$probe" 2>/dev/null; then
+        echo "    rpi-lgpio installed from a ready-made wheel: GPIO buttons are on"
+        return 0
+      fi ;;
+  esac
+  echo "    GPIO buttons are off (no RPi.GPIO library for this system); USB buttons work."
 }
 
 install_config() {
@@ -452,6 +505,7 @@ create_user
 make_dirs
 copy_app
 build_venv
+install_gpio
 install_config
 install_system_files
 set_hostname

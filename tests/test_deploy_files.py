@@ -148,3 +148,22 @@ def test_journald_limits_keep_the_journal_small():
     size = e["Journal.SystemMaxUse"][0]
     assert size.endswith("M") and int(size[:-1]) <= 200
     assert "Journal.RuntimeMaxUse" in e
+
+
+def test_what_the_pi_takes_from_debian_is_installed_by_apt_before_pip():
+    """PyPI has no arm64 wheel for these, and a Pi has no compiler: install.sh installs
+    their Debian packages, and requirements.txt names each with a floor pip then accepts."""
+    pairs = [line.partition("#")[0].split() for line in (DEPLOY / "python-from-debian.txt").read_text().splitlines()]
+    pairs = [p for p in pairs if p]
+    assert pairs and all(len(p) == 2 for p in pairs), pairs
+    required = {line.partition("#")[0].split(";")[0].split(">")[0].split("=")[0].split("<")[0].strip().lower()
+                for line in (REPO / "requirements.txt").read_text().splitlines()}
+    dry = subprocess.run(["bash", str(DEPLOY / "install.sh"), "--dry-run"], capture_output=True, text=True, timeout=120)
+    assert dry.returncode == 0, dry.stderr
+    apt_step = next(line for line in dry.stdout.splitlines() if "apt-ensure.sh" in line)
+    for name, package in pairs:
+        assert name.lower() in required, f"{name} is taken from Debian but not in requirements.txt"
+        assert package in apt_step.split(), f"install.sh does not install {package}: {apt_step}"
+    # GPIO is optional (a box without it runs on USB buttons): a requirement would fail the
+    # whole install where no GPIO library can be had.
+    assert "rpi-lgpio" not in required and "rpi.gpio" not in required

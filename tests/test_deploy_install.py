@@ -56,15 +56,21 @@ def seed_mary(root: Path, folder: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def root(tmp_path_factory) -> Path:
-    """One install with Mary's library, shared by the tests that only look at it."""
+def first_install(tmp_path_factory) -> tuple[Path, str]:
+    """One install with Mary's library, and what install.sh said while making it."""
     r = tmp_path_factory.mktemp("pi") / "root"
     started = time.monotonic()
-    install(r)
+    done = install(r)
     took = time.monotonic() - started
     print(f"\ninstall.sh into a temporary root took {took:.1f} s")
     seed_mary(r, tmp_path_factory.mktemp("songs"))
-    return r
+    return r, done.stdout
+
+
+@pytest.fixture(scope="module")
+def root(first_install) -> Path:
+    """The shared install, for the tests that only look at it."""
+    return first_install[0]
 
 
 @pytest.fixture
@@ -135,6 +141,13 @@ def test_install_lays_out_the_appliance(root):
                            cwd="/", capture_output=True, text=True, timeout=60)
     assert where.returncode == 0, where.stderr
     assert where.stdout.strip() == str(app / "content" / "__init__.py")
+
+
+def test_without_a_gpio_library_the_install_finishes_and_says_so_in_one_line(first_install):
+    # This machine has no RPi.GPIO (and is not ARM): the box would run on USB buttons.
+    _root, said = first_install
+    lines = [line.strip() for line in said.splitlines() if "GPIO buttons are" in line]
+    assert lines == ["GPIO buttons are off (no RPi.GPIO library for this system); USB buttons work."]
 
 
 def test_the_installed_units_point_into_the_root_and_pass_verify(root):
