@@ -14,6 +14,8 @@
 #   --skip-packages      do not install system packages (they are already there)
 #   --python PATH        the Python to build the venv with (default: /usr/bin/python3)
 #   --venv-from DIR      seed the venv from an existing one with the same Python (offline)
+#   --wheels DIR         install the Python packages from DIR only, never from an index: DIR
+#                        is made on any machine by deploy/download-wheels.sh (see the README)
 #   --hostname NAME      the name the Pi answers to as NAME.local (default: evergreen, when
 #                        the Pi still has its factory name "raspberrypi")
 set -euo pipefail
@@ -31,6 +33,7 @@ USE_SYSTEMD=1
 PACKAGES=1
 PYTHON=/usr/bin/python3
 VENV_FROM=""
+WHEELS=""
 NEW_HOSTNAME=""
 
 usage() {
@@ -58,6 +61,9 @@ while [ "$#" -gt 0 ]; do
     --venv-from)
       [ "$#" -ge 2 ] || die "--venv-from needs the folder of an existing venv."
       VENV_FROM="$2"; shift ;;
+    --wheels)
+      [ "$#" -ge 2 ] || die "--wheels needs the folder of downloaded wheels."
+      WHEELS="$2"; shift ;;
     --hostname)
       [ "$#" -ge 2 ] || die "--hostname needs a name."
       NEW_HOSTNAME="$2"; shift ;;
@@ -82,10 +88,15 @@ if [ -n "$NEW_HOSTNAME" ] && ! [[ "$NEW_HOSTNAME" =~ ^[a-z0-9]([a-z0-9-]{0,61}[a
   die "a hostname is lower-case letters, digits and dashes, e.g. evergreen or evergreen-rose-ward."
 fi
 [ "$PURGE" -eq 0 ] || [ "$UNINSTALL" -eq 1 ] || die "--purge goes with --uninstall."
+if [ -n "$WHEELS" ]; then
+  [ -d "$WHEELS" ] || die "--wheels $WHEELS is not a folder."
+  WHEELS="$(cd "$WHEELS" && pwd)"
+fi
 
 # Where pip takes Python packages from: the index, or only what is already here.
 PIP_ARGS=(--quiet --disable-pip-version-check --no-input)
 [ -z "$VENV_FROM" ] || PIP_ARGS+=(--no-index)
+[ -z "$WHEELS" ] || PIP_ARGS+=(--no-index --find-links "$WHEELS")
 
 # Where things go on the appliance (prefixed by --root for tests).
 APP_DIR="$ROOT/opt/evergreen"
