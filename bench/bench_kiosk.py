@@ -70,7 +70,7 @@ def latency(tmp: Path) -> list[float]:
 
     from kiosk.app import Kiosk
     from kiosk.config import from_dict
-    from kiosk.pcm import PcmMeter
+    from tests.pcm import PcmMeter
 
     data = tmp / "lat"
     (data / "media").mkdir(parents=True)
@@ -113,7 +113,7 @@ def safety(tmp: Path) -> tuple[list[float], list[float]]:
     from kiosk.app import Kiosk
     from kiosk.config import from_dict
     from kiosk.history import History, ResumePoint
-    from kiosk.pcm import PcmMeter
+    from tests.pcm import PcmMeter
 
     data = tmp / "safe"
     (data / "media").mkdir(parents=True)

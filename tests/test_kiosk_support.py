@@ -20,7 +20,7 @@ import RPi.GPIO as GPIO  # noqa: E402  (the fake, from tests/fake_gpio)
 from content.ingest import ingest_file  # noqa: E402
 from kiosk.app import Kiosk  # noqa: E402
 from kiosk.config import KioskConfig, from_dict  # noqa: E402
-from kiosk.pcm import PcmMeter  # noqa: E402
+from tests.pcm import PcmMeter  # noqa: E402
 from tests.audio import tag, tone, write_song  # noqa: E402
 
 RATE = 44100

@@ -18,7 +18,7 @@ from werkzeug.routing import IntegerConverter
 
 from content import accounts, paths
 from content.db import connect
-from content.web import store
+from content.web import request_scope as store
 from content.web.guard import check_access, load_user, public
 
 log = logging.getLogger("evergreen.admin")

@@ -20,7 +20,7 @@ from content import paths
 from content.db import LibraryError, connect
 from content.era import years
 from content.web import DEFAULT_MAX_UPLOAD_MB, create_app
-from content.web.store import size_words
+from content.web.request_scope import size_words
 
 
 class _PlainTooBigTask(ErrorTask):

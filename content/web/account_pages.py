@@ -6,7 +6,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, sessi
 from content import accounts
 from content.db import LibraryError
 from content.web.guard import login_required, public, safe_next, sign_in
-from content.web.store import get_db
+from content.web.request_scope import get_db
 
 bp = Blueprint("account", __name__)
 

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from flask import abort, current_app, g, redirect, request, session, url_for
 
 from content import accounts, library
-from content.web.store import get_db, wants_json
+from content.web.request_scope import get_db, wants_json
 
 
 def load_user() -> None:

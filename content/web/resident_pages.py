@@ -9,9 +9,9 @@ from flask import (Blueprint, abort, current_app, flash, g, redirect, render_tem
 
 from content import accounts, library
 from content.db import LibraryError
-from content.web import library_edits as edits
+from content import curation as edits
 from content.web.guard import login_required, resident_view, staff_required
-from content.web.store import get_db, private_file
+from content.web.request_scope import get_db, private_file
 
 bp = Blueprint("residents", __name__)
 

@@ -6,10 +6,10 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 
 from content import accounts, control, library
 from content.db import LibraryError, write
-from content.web import library_edits as edits
+from content import curation as edits
 from content.web.guard import resident_song_or_404, resident_view, song_file_view
-from content.web.lookalike import find_lookalikes
-from content.web.store import get_db, private_file, wants_json
+from content.era.lookalike import find_lookalikes
+from content.web.request_scope import get_db, private_file, wants_json
 
 bp = Blueprint("songs", __name__)
 

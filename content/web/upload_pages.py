@@ -16,8 +16,8 @@ from flask import Blueprint, current_app, g, render_template, request
 from content import accounts, ingest, tags
 from content.probe import Prober
 from content.web.guard import resident_view
-from content.web.lookalike import find_lookalikes
-from content.web.store import get_db, size_words, wants_json
+from content.era.lookalike import find_lookalikes
+from content.web.request_scope import get_db, size_words, wants_json
 
 bp = Blueprint("upload", __name__)
 log = logging.getLogger("evergreen.admin")
