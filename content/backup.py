@@ -17,7 +17,6 @@ half way (an error, a power cut) leaves the old library as it was.
 """
 from __future__ import annotations
 
-import datetime as _dt
 import errno
 import hashlib
 import io
@@ -28,13 +27,16 @@ import shutil
 import sqlite3
 import tarfile
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, Callable, Iterable
 
 from content import db as dbmod
+from content import durable
 from content import media
 from content.db import LibraryError
+from content.timestamps import utc_iso
 
 FORMAT = "evergreen-backup"
 FORMAT_VERSION = 1
@@ -84,7 +86,7 @@ def backup(db_path: Path, media_dir: Path, dest: Path, *, now: Callable[[], str]
         raise LibraryError(f"The folder {dest.parent} does not exist.")
     if _same_file_or_inside(dest, db_path.parent):
         raise LibraryError("Write the backup outside the library's own folder, e.g. to a USB stick.")
-    stamp = (now or _utcnow)()
+    stamp = now() if now else utc_iso(fraction=False)
 
     try:
         return _write_backup(db_path, media_dir, dest, stamp)
@@ -99,12 +101,11 @@ def _write_backup(db_path: Path, media_dir: Path, dest: Path, stamp: str) -> Bac
         snapshot = Path(tmp) / "library.db"
         schema = _snapshot(db_path, snapshot)
         names, missing = _media_names(snapshot, media_dir)
-        partial = Path(tmp) / "backup.tar"
         entries: list[dict] = []
         total = 0
         # Only its owner may read it: it holds families' notes and the accounts' password hashes.
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with open(fd, "wb") as raw:
+        # The name appears only after the tar's closing blocks are on disk.
+        with durable.atomic_file(dest, mode=0o600) as raw:
             with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
                 entries.append(_add_file(tar, snapshot, DB_MEMBER))
                 for name in names:
@@ -126,14 +127,9 @@ def _write_backup(db_path: Path, media_dir: Path, dest: Path, stamp: str) -> Bac
                 data = json.dumps(manifest, indent=1).encode()
                 info = tarfile.TarInfo(MANIFEST)
                 info.size = len(data)
-                info.mtime = int(_dt.datetime.now().timestamp())
+                info.mtime = int(time.time())
                 info.mode = 0o644
                 tar.addfile(info, io.BytesIO(data))
-            # After the tar's closing blocks, before the name appears.
-            raw.flush()
-            os.fsync(raw.fileno())
-        os.replace(partial, dest)
-        _fsync_dir(dest.parent)
     return BackupResult(path=dest, files=len(entries) - 1, bytes=total, missing=sorted(missing))
 
 
@@ -276,7 +272,7 @@ def restore(
                 continue
             _chown(f, owner)
             os.replace(f, target)
-        _fsync_dir(media_dir)
+        durable.fsync_dir(media_dir)
         # 2. The switch: settle the old database's WAL so no stale journal can be replayed
         #    onto the new file, then one rename.
         _settle_wal(db_path)
@@ -284,7 +280,7 @@ def restore(
             Path(f"{db_path}{suffix}").unlink(missing_ok=True)
         _chown(staged_db, owner)
         os.replace(staged_db, db_path)
-        _fsync_dir(data_dir)
+        durable.fsync_dir(data_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         for f in staged_media.values():
@@ -353,7 +349,7 @@ def _extract_verified(src: Path, db_out: Path, scratch: Path, staged_media: dict
         lacking = sorted(set(expected) - seen)
         if lacking:
             raise LibraryError(f"The backup is incomplete: {len(lacking)} file(s) listed in it are missing, e.g. {lacking[0]}.")
-    _fsync_dir(scratch)
+    durable.fsync_dir(scratch)
     return manifest
 
 
@@ -395,11 +391,7 @@ def _prepare_db(path: Path) -> dict[str, int]:
         db.execute("PRAGMA journal_mode=DELETE")
     finally:
         db.close()
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    durable.fsync_file(path)
     return counts
 
 
@@ -515,24 +507,12 @@ def _chown(path: Path, owner: tuple[int, int]) -> None:
         os.chown(path, *owner)
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _same_file_or_inside(path: Path, folder: Path) -> bool:
     try:
         path.resolve().relative_to(folder.resolve())
         return True
     except ValueError:
         return False
-
-
-def _utcnow() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def describe(names: Iterable[str]) -> str:

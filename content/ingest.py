@@ -18,6 +18,7 @@ from content import library, media, tags
 from content.db import write
 from content.era import years
 from content.probe import Prober
+from content.timestamps import utc_iso
 
 MIN_SECONDS = 10.0
 MAX_BYTES = 1024 * 1024 * 1024      # 1 GiB: more than any song; stops a disk image by mistake
@@ -140,7 +141,7 @@ def _check_and_store(db, media_dir: Path, incoming: media.Incoming, name: str, r
                        year_source, duration, size_bytes, original_name, added_at)
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 [incoming.sha256, info.ext, info.format, title, artist, info.album, info.year, info.year,
-                 "tag" if info.year else None, round(heard, 2), incoming.size, name, library.utcnow()],
+                 "tag" if info.year else None, round(heard, 2), incoming.size, name, utc_iso()],
             )
             song_id = db.execute("SELECT id FROM songs WHERE sha256 = ?", [incoming.sha256]).fetchone()[0]
             years.resolve_song(db, song_id)   # original year: family > catalogue > tag

@@ -13,11 +13,7 @@ from typing import Any
 import sqlite_utils
 
 from content.db import LibraryError, write
-
-
-def utcnow() -> str:
-    """Timestamps are ISO-8601 UTC strings with a Z, so they sort as text."""
-    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+from content.timestamps import utc_iso
 
 
 @dataclass(frozen=True)
@@ -191,7 +187,7 @@ def audit(
     with write(db):
         db.execute(
             "INSERT INTO audit_log (at, user_id, action, resident_id, song_id, detail) VALUES (?, ?, ?, ?, ?, ?)",
-            [utcnow(), user_id, action, resident_id, song_id, json.dumps(detail or {}, default=str)],
+            [utc_iso(), user_id, action, resident_id, song_id, json.dumps(detail or {}, default=str)],
         )
 
 

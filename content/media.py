@@ -19,6 +19,8 @@ import secrets
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
+from content.durable import fsync_dir
+
 INCOMING = ".incoming"
 LOCK = ".lock"
 CHUNK = 1024 * 1024
@@ -83,15 +85,15 @@ class Incoming:
         self.path = target
         return target
 
-    def place(self, ext: str) -> Path:
-        """Move the whole, fsynced file to media/<sha256>.<ext>. If that name exists
-        already (the same audio), keep the existing file."""
-        target = final_path(self.media, self.sha256, ext)
+    def place(self, ext: str, *, prefix: str = "") -> Path:
+        """Move the whole, fsynced file to media/<prefix><sha256>.<ext>. If that name exists
+        already (the same content), keep the existing file."""
+        target = self.media / f"{prefix}{self.sha256}.{ext}"
         if target.exists():
             self.discard()
         else:
             os.replace(self.path, target)
-            _fsync_dir(self.media)
+            fsync_dir(self.media)
         self._placed = True
         return target
 
@@ -108,14 +110,6 @@ class Incoming:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def stored_files(media: Path) -> list[Path]:

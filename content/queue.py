@@ -15,7 +15,6 @@ artist never plays twice in a row when anyone else is available.
 from __future__ import annotations
 
 import bisect
-import datetime as dt
 import itertools
 import random
 import time
@@ -26,6 +25,7 @@ import sqlite_utils
 
 from content.era import weights as era_weights
 from content.era.weights import EraWeights
+from content.timestamps import parse_utc
 
 
 @dataclass(frozen=True)
@@ -216,7 +216,7 @@ def _to_candidates(rows, history: dict[int, tuple[int, str]], now: float) -> lis
         out.append(Candidate(
             song_id=song_id, title=title, artist=artist, year=year,
             favourite=bool(favourite), never_play=bool(never_play), unplayable=bool(unplayable),
-            early_skips=skips, last_played_s_ago=max(0.0, now - _parse_ts(last)) if last else None,
+            early_skips=skips, last_played_s_ago=max(0.0, now - parse_utc(last)) if last else None,
         ))
     return out
 
@@ -246,7 +246,3 @@ def next_songs(
         fallback=tuple(fallback), weights=weights,
     )
     return build_queue(own, context, rng, length)
-
-
-def _parse_ts(ts: str) -> float:
-    return dt.datetime.fromisoformat(ts.replace("Z", "+00:00")).timestamp()

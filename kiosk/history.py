@@ -12,7 +12,7 @@ from typing import Any
 import sqlite_utils
 
 from content.db import write
-from content.library import utcnow
+from content.timestamps import utc_iso
 
 RESUME_KEY = "resume"
 RESIDENT_KEY = "resident_id"
@@ -33,7 +33,7 @@ class History:
         with write(self._db):
             cur = self._db.execute(
                 "INSERT INTO plays (resident_id, song_id, started_at, seconds_heard) VALUES (?, ?, ?, 0)",
-                [resident_id, song_id, utcnow()],
+                [resident_id, song_id, utc_iso()],
             )
             return int(cur.lastrowid)
 
@@ -41,7 +41,7 @@ class History:
         with write(self._db):
             self._db.execute(
                 "UPDATE plays SET ended_at = ?, seconds_heard = ?, ended_how = ? WHERE id = ?",
-                [utcnow(), round(max(0.0, seconds_heard), 1), how, play_id],
+                [utc_iso(), round(max(0.0, seconds_heard), 1), how, play_id],
             )
 
     def progress(self, play_id: int, seconds_heard: float, resume: ResumePoint) -> None:
@@ -64,7 +64,7 @@ class History:
 
     def save_resume(self, point: ResumePoint) -> None:
         self.save(RESUME_KEY, {"resident_id": point.resident_id, "song_id": point.song_id,
-                               "position": round(point.position, 2), "saved_at": utcnow()})
+                               "position": round(point.position, 2), "saved_at": utc_iso()})
 
     def load_resume(self) -> ResumePoint | None:
         raw = self.load(RESUME_KEY)

@@ -21,6 +21,7 @@ from content import backup as backupmod
 from content import db as dbmod
 from content import ingest, integrity, library, media
 from content.db import LibraryError
+from content.timestamps import utc_iso
 from content.probe import Prober
 from tests.audio import write_song
 
@@ -124,7 +125,7 @@ def test_backup_is_consistent_while_the_library_is_being_written(lib, tmp_path):
         mary = library.resident_by_name(writer_db, "Mary")
         while not stop.is_set():
             with dbmod.write(writer_db):
-                writer_db["plays"].insert({"resident_id": mary.id, "started_at": library.utcnow(), "ended_how": "next"})
+                writer_db["plays"].insert({"resident_id": mary.id, "started_at": utc_iso(), "ended_how": "next"})
             committed[0] += 1
             first_commit.set()
 

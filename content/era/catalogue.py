@@ -15,27 +15,24 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from content.durable import write_atomic
 from content.era.normalise import normalise_artist, normalise_title
 
 DATA_DIR = Path(__file__).with_name("data")
 CATALOGUE_CSV = DATA_DIR / "songs.csv"
 PREPARED_SUFFIX = ".prepared.json"
 
-def _normaliser_version() -> str:
+@lru_cache(maxsize=1)
+def normaliser_version() -> str:
     """Changes whenever the normalising rules change, so that prepared files and stored
     year decisions made under old rules are redone rather than trusted."""
     from content.era import normalise
 
     return hashlib.sha256(Path(normalise.__file__).read_bytes()).hexdigest()[:8]
-
-
-NORMALISER_VERSION = _normaliser_version()
 
 
 @dataclass(frozen=True)
@@ -89,7 +86,7 @@ def from_entries(entries: list[Entry] | tuple[Entry, ...], version: str = "") ->
         for e in entries:
             digest.update(f"{e.title}\x1f{e.artist}\x1f{e.year}\x1e".encode())
         version = digest.hexdigest()[:16]
-    return Catalogue(tuple(entries), tuple(artists), tuple(titles), tuple(shorts), f"{version}.n{NORMALISER_VERSION}")
+    return Catalogue(tuple(entries), tuple(artists), tuple(titles), tuple(shorts), f"{version}.n{normaliser_version()}")
 
 
 def prepared_path(csv_path: Path) -> Path:
@@ -108,21 +105,13 @@ def _write_prepared(cat: Catalogue, out: Path) -> Path:
         "rows": [[e.title, e.artist, e.year, e.source, a, t, s]
                  for e, a, t, s in zip(cat.entries, cat.artists, cat.titles, cat.short_titles)],
     }
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=".prepared-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(payload, f, ensure_ascii=False, separators=(",", ":"))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(out, json.dumps(payload, ensure_ascii=False, separators=(",", ":")))
     return out
 
 
 def load(csv_path: Path = CATALOGUE_CSV) -> Catalogue:
     """Read the catalogue, through its prepared form when that is current."""
-    version = f"{_hash_file(csv_path)}.n{NORMALISER_VERSION}"
+    version = f"{_hash_file(csv_path)}.n{normaliser_version()}"
     prepared = prepared_path(csv_path)
     try:
         payload = json.loads(prepared.read_text(encoding="utf-8"))

@@ -28,7 +28,8 @@ import sqlite_utils
 from content.db import LibraryError, write
 from content.era.catalogue import from_entries
 from content.era.match import Match, Matcher, default_matcher
-from content.library import audit, utcnow
+from content.library import audit
+from content.timestamps import utc_iso
 
 log = logging.getLogger(__name__)
 SOURCES = ("family", "catalogue", "tag", "filename")
@@ -146,7 +147,7 @@ def _store(db: sqlite_utils.Database, song: dict[str, Any], d: Decision, matcher
                match_year = excluded.match_year, match_score = excluded.match_score,
                match_sources = excluded.match_sources, decided_at = excluded.decided_at""",
         [song["id"], d.basis, matcher.catalogue.version, m and m.title, m and m.artist, m and m.year,
-         m and m.score, m and m.source, utcnow()],
+         m and m.score, m and m.source, utc_iso()],
     )
     if changed and redone:
         audit(db, "song.year", song_id=song["id"], detail={
