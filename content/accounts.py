@@ -8,6 +8,7 @@ so a copy of the database does not let anyone in.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import hashlib
 import secrets
 import time
@@ -19,6 +20,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from content import library
 from content.db import LibraryError, write
+from content.timestamps import utc_iso as _iso, utc_now
 
 ROLES = ("staff", "family")
 MIN_PASSWORD = 8
@@ -211,7 +213,7 @@ def authenticate(db: sqlite_utils.Database, email: str, password: str, *, remote
     try_id = _begin_try(db, email, remote, now)
     user = find_user(db, email)
     # Hash even when there is no such account, so the answer takes as long either way.
-    ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
+    ok = check_password_hash(user.password_hash if user else _dummy_hash(), password or "")
     if not ok or user is None or user.disabled:
         raise LoginRefused("That email and password did not match. Please try again.")
     with write(db):
@@ -219,7 +221,11 @@ def authenticate(db: sqlite_utils.Database, email: str, password: str, *, remote
     return user
 
 
-_DUMMY_HASH = generate_password_hash(secrets.token_hex(8))
+@functools.cache
+def _dummy_hash() -> str:
+    """What a login for an unknown email is checked against, made on the first such login
+    rather than at import (scrypt is slow, and most commands never log anyone in)."""
+    return generate_password_hash(secrets.token_hex(8))
 
 
 # --- who may see what --------------------------------------------------------------------
@@ -273,15 +279,11 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _iso(t: _dt.datetime) -> str:
-    return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def create_invite(db: sqlite_utils.Database, resident_id: int, *, created_by: int | None = None,
                   now: _dt.datetime | None = None) -> str:
     """A one-time link token for one resident, valid for a week. Only its hash is stored."""
     library.get_resident(db, resident_id)
-    now = now or _dt.datetime.now(_dt.timezone.utc)
+    now = now or utc_now()
     token = secrets.token_urlsafe(24)
     with write(db):
         db["invites"].insert({
@@ -293,7 +295,7 @@ def create_invite(db: sqlite_utils.Database, resident_id: int, *, created_by: in
 
 
 def open_invite(db: sqlite_utils.Database, token: str, *, now: _dt.datetime | None = None) -> Invite:
-    now = now or _dt.datetime.now(_dt.timezone.utc)
+    now = now or utc_now()
     rows = list(db.query(
         "SELECT i.*, r.name AS resident_name FROM invites i JOIN residents r ON r.id = i.resident_id "
         "WHERE i.token_hash = ?", [_token_hash(token or "")]))
@@ -320,7 +322,7 @@ def accept_invite(
     now: _dt.datetime | None = None,
 ) -> User:
     """Use an invite: link the signed-in family member, or create their account."""
-    now = now or _dt.datetime.now(_dt.timezone.utc)
+    now = now or utc_now()
     with write(db):
         invite = open_invite(db, token, now=now)
         if user is None:

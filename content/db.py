@@ -14,7 +14,7 @@ from typing import Iterator
 
 import sqlite_utils
 
-from content.migrations import MIGRATIONS
+from content.migrations import registry
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -55,10 +55,11 @@ def connect(path: str | Path, *, migrate: bool = True) -> sqlite_utils.Database:
 def migrate_db(db: sqlite_utils.Database) -> None:
     """Apply pending migrations inside one BEGIN IMMEDIATE, so that two processes
     starting together do not both try to migrate."""
-    if not MIGRATIONS.pending(db):
+    migrations = registry()
+    if not migrations.pending(db):
         return
     with write(db):
-        MIGRATIONS.apply(db)
+        migrations.apply(db)
 
 
 @contextlib.contextmanager

@@ -11,7 +11,8 @@ import sqlite_utils
 
 from content import db as dbmod
 from content import library
-from content.migrations import MIGRATIONS
+from content.migrations import registry
+from content.timestamps import utc_iso
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,6 +48,7 @@ def test_write_takes_the_write_lock_at_begin(lib):
 
 
 def test_an_old_database_is_migrated_in_place(tmp_path):
+    MIGRATIONS = registry()
     names = [m.name for m in MIGRATIONS._migrations]
     path = tmp_path / "old.db"
     old = sqlite_utils.Database(path)
@@ -76,13 +78,14 @@ WRITER = textwrap.dedent(
     """
     import sys
     from content import db, library
+    from content.timestamps import utc_iso
     d = db.connect(sys.argv[1])
     who = sys.argv[2]
     for i in range(150):
         with db.write(d):
             n = d.execute("SELECT COUNT(*) FROM plays").fetchone()[0]
             d.execute("INSERT INTO plays (resident_id, started_at, ended_how) VALUES (1, ?, ?)",
-                      [library.utcnow(), f"{who}-{i}-{n}"])
+                      [utc_iso(), f"{who}-{i}-{n}"])
         library.set_setting(d, f"last-{who}", i)
     print("done")
     """

@@ -6,14 +6,12 @@ shipped. Add a new module for every schema change.
 """
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 import sqlite3
 
 from sqlite_utils.migrations import Migrations
-
-MIGRATIONS = Migrations("evergreen")
-
 
 def run_script(db, script: str) -> None:
     """Run several statements inside the caller's transaction.
@@ -31,13 +29,13 @@ def run_script(db, script: str) -> None:
         raise ValueError(f"incomplete SQL statement in migration: {statement!r}")
 
 
-def _register() -> None:
-    names = sorted(
-        m.name for m in pkgutil.iter_modules(__path__) if m.name.startswith("m")
-    )
+@functools.cache
+def registry() -> Migrations:
+    """Every migration module here, in order; found and imported on first use, not when
+    this package is imported."""
+    migrations = Migrations("evergreen")
+    names = sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name.startswith("m"))
     for name in names:
         module = importlib.import_module(f"{__name__}.{name}")
-        MIGRATIONS(name=name)(module.migrate)
-
-
-_register()
+        migrations(name=name)(module.migrate)
+    return migrations
