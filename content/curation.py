@@ -1,45 +1,23 @@
-"""The changes to the library that people make from the admin: a song's details, taking a
-song away from a resident, a resident's settings and photo; and the lists the pages show.
+"""Curation: the changes people make to the library (from the admin today, from the CLI
+or a hub tomorrow) and the rules they obey: a song's details and year, the red flag (a
+flag care staff set is theirs to lift), taking a song away from a resident, a resident's
+settings. Photos are in `content.photos`, the lists the pages show in `content.listings`.
 
 Every change runs inside `content.db.write` and is written to the audit log.
 """
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
-import os
-import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
-from content import ingest, library, media
+from content import ingest, library
 from content.db import LibraryError, write
 from content.era import years
 
 EARLIEST_YEAR = 1800
-PHOTO_MAX_BYTES = 10 * 1024 * 1024
-_PHOTO_KINDS = ((b"\xff\xd8\xff", "jpg"), (b"\x89PNG\r\n\x1a\n", "png"))
-ENDED_WORDS = {
-    "finished": "played to the end",
-    "next": "skipped to the next song",
-    "previous": "went back a song",
-    "stopped": "stopped with the button",
-    "error": "could not play",
-    "session_end": "session time ended",
-    "red_flag": "stopped: marked never play",
-    "power_cut": "power went off",
-    None: "still playing, or not recorded",
-}
-YEAR_SOURCE_WORDS = {
-    "family": "entered by family or staff",
-    "catalogue": "found in the song catalogue",
-    "tag": "from the file's details",
-    "filename": "guessed from the file name",
-    None: "not known yet",
-}
 
 
 def _whole_number(text: str) -> bool:
@@ -148,106 +126,3 @@ def update_resident(db: sqlite_utils.Database, resident_id: int, *, name: str, b
         changes = {"name": name, "birth_year": birth_year, "volume_cap": volume_cap, "session_minutes": session_minutes}
         db["residents"].update(resident_id, changes)
         library.audit(db, "resident.edit", user_id=user_id, resident_id=resident_id, detail=changes)
-
-
-def _photo_kind(head: bytes) -> str | None:
-    for magic, ext in _PHOTO_KINDS:
-        if head.startswith(magic):
-            return ext
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "webp"
-    return None
-
-
-def set_photo(db: sqlite_utils.Database, media_dir: Path, resident_id: int, source, *,
-              user_id: int | None = None) -> str:
-    """Store a resident's photo (JPEG, PNG or WebP, up to 10 MB) as media/photo-<sha256>.<ext>,
-    written whole before the row points at it. `source` is a readable binary file."""
-    head = source.read(16)
-    kind = _photo_kind(head)
-    if kind is None:
-        raise LibraryError("That file is not a photo we can show. Please choose a JPEG or PNG picture.")
-    media_dir = Path(media_dir)
-    with media.locked(media_dir):
-        name = _store_photo(media_dir, source, head, kind)
-        with write(db):
-            old = library.get_resident(db, resident_id).photo
-            db["residents"].update(resident_id, {"photo": name})
-            library.audit(db, "resident.photo", user_id=user_id, resident_id=resident_id)
-            still_used = old and list(db.query("SELECT 1 FROM residents WHERE photo = ?", [old]))
-        if old and old != name and not still_used:
-            (media_dir / old).unlink(missing_ok=True)
-    return name
-
-
-def _store_photo(media_dir: Path, source, head: bytes, kind: str) -> str:
-    digest = hashlib.sha256(head)
-    size = len(head)
-    fd, tmp = tempfile.mkstemp(dir=media_dir, prefix=".photo-", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(head)
-            while chunk := source.read(1024 * 1024):
-                size += len(chunk)
-                if size > PHOTO_MAX_BYTES:
-                    raise LibraryError("That photo is too big. Please choose one under 10 MB.")
-                digest.update(chunk)
-                out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
-        name = f"photo-{digest.hexdigest()}.{kind}"
-        os.replace(tmp, media_dir / name)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return name
-
-
-@dataclass(frozen=True)
-class SongPage:
-    rows: list[dict[str, Any]]
-    total: int
-    page: int
-    pages: int
-
-
-def resident_song_page(db: sqlite_utils.Database, resident_id: int, *, query: str = "", page: int = 1,
-                       page_size: int = 100) -> SongPage:
-    """One page of a resident's songs, with how often and when each was last played for them."""
-    where = "rs.resident_id = :rid"
-    params: dict[str, Any] = {"rid": resident_id}
-    if query.strip():
-        where += " AND (s.title LIKE :q OR s.artist LIKE :q OR CAST(s.year AS TEXT) = :y)"
-        params.update(q=f"%{query.strip()}%", y=query.strip())
-    total = next(db.query(f"SELECT COUNT(*) AS n FROM resident_songs rs JOIN songs s ON s.id = rs.song_id WHERE {where}",
-                          params))["n"]
-    pages = max(1, -(-total // page_size))
-    page = min(max(1, page), pages)
-    params.update(limit=page_size, offset=(page - 1) * page_size)
-    # Page first, then count plays for just these songs (through the plays_song index):
-    # aggregating every play of a busy resident on each view is what made the page slow.
-    rows = [dict(r) for r in db.query(
-        f"""
-        WITH page AS MATERIALIZED (
-            SELECT s.id, s.sha256, s.ext, s.title, s.artist, s.year, s.year_source, s.year_confidence,
-                   s.duration, s.unplayable, rs.favourite, rs.never_play, rs.never_play_reason, rs.note
-            FROM resident_songs rs JOIN songs s ON s.id = rs.song_id
-            WHERE {where}
-            ORDER BY rs.never_play, s.artist COLLATE NOCASE, s.title COLLATE NOCASE
-            LIMIT :limit OFFSET :offset
-        )
-        SELECT page.*,
-               (SELECT COUNT(*) FROM plays p WHERE p.song_id = page.id AND +p.resident_id = :rid) AS plays,
-               (SELECT MAX(started_at) FROM plays p WHERE p.song_id = page.id AND +p.resident_id = :rid) AS last_played
-        FROM page
-        """, params)]
-    return SongPage(rows=rows, total=total, page=page, pages=pages)
-
-
-def recent_plays(db: sqlite_utils.Database, resident_id: int, limit: int = 50) -> list[dict[str, Any]]:
-    return [dict(r) for r in db.query(
-        """
-        SELECT p.started_at, p.ended_at, p.seconds_heard, p.ended_how, s.title, s.artist, s.id AS song_id
-        FROM plays p LEFT JOIN songs s ON s.id = p.song_id
-        WHERE p.resident_id = ? ORDER BY p.started_at DESC LIMIT ?
-        """, [resident_id, limit])]

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from content import library
-from content.curation import set_photo
+from content.photos import set_photo
 from tests.test_web_fixtures import add_song, world  # noqa: F401
 from tests.test_web_curation import PNG
 

@@ -276,7 +276,7 @@ def test_setup_codes_sent_all_at_once_are_still_slowed_down(lib):
 # --- 8. what phones and caches may keep --------------------------------------------------------
 
 def test_pages_are_never_stored_and_files_only_privately(world, lib, tmp_path):
-    from content.curation import set_photo
+    from content.photos import set_photo
     from tests.test_web_curation import PNG
     sid = add_song(world, lib, world.mary, 440, "Song", "Band", tmp=tmp_path)
     set_photo(lib.db, world.media, world.mary.id, io.BytesIO(PNG))

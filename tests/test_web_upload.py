@@ -6,7 +6,7 @@ import io
 from pathlib import Path
 
 from content import library
-from content.curation import YEAR_SOURCE_WORDS
+from content.web.words import YEAR_SOURCE_WORDS
 from tests.test_web_fixtures import add_song, song_file, world  # noqa: F401
 
 

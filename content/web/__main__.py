@@ -19,8 +19,9 @@ from waitress.utilities import RequestEntityTooLarge
 from content import paths
 from content.db import LibraryError, connect
 from content.era import years
-from content.web import DEFAULT_MAX_UPLOAD_MB, create_app
-from content.web.request_scope import size_words
+from content.web import create_app
+from content.web.settings import DEFAULT_MAX_UPLOAD_MB
+from content.web.answers import size_words
 
 
 class _PlainTooBigTask(ErrorTask):

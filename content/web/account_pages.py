@@ -6,6 +6,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, sessi
 from content import accounts
 from content.db import LibraryError
 from content.web.guard import login_required, public, safe_next, sign_in
+from content.web.answers import plain_error
 from content.web.request_scope import get_db
 
 bp = Blueprint("account", __name__)
@@ -97,7 +98,7 @@ def invite(token: str):
     try:
         inv = accounts.open_invite(db, token)
     except LibraryError as exc:
-        return render_template("error.html", title="This link does not work", message=str(exc)), 410
+        return plain_error("This link does not work", str(exc), 410)
     error = None
     form = request.form
     if request.method == "POST":

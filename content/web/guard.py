@@ -18,8 +18,9 @@ from urllib.parse import urlsplit
 
 from flask import abort, current_app, g, redirect, request, session, url_for
 
-from content import accounts, library
-from content.web.request_scope import get_db, wants_json
+from content import accounts, library, listings
+from content.web.answers import wants_json
+from content.web.request_scope import get_db
 
 
 def load_user() -> None:
@@ -141,10 +142,7 @@ def song_file_view(view: Callable) -> Callable:
 
 
 def resident_song_or_404(resident_id: int, song_id: int) -> dict:
-    rows = list(get_db().query(
-        "SELECT s.*, rs.favourite, rs.never_play, rs.never_play_reason, rs.note, rs.added_by "
-        "FROM resident_songs rs JOIN songs s ON s.id = rs.song_id WHERE rs.resident_id = ? AND rs.song_id = ?",
-        [resident_id, song_id]))
-    if not rows:
+    row = listings.resident_song(get_db(), resident_id, song_id)
+    if row is None:
         abort(404)
-    return rows[0]
+    return row

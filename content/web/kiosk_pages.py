@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 
 from content import control
 from content.web.guard import resident_view, staff_required
-from content.web.request_scope import wants_json
+from content.web.answers import wants_json
 
 bp = Blueprint("kiosk", __name__)
 

@@ -1,12 +1,12 @@
-"""What every request shares: its database connection, the upload stream to disk, and
-the answers several pages give (too big, JSON or HTML)."""
+"""What each request owns, from its start to its end: its database connection (opened
+on first use, closed at teardown, flaskr's way) and its upload's temporary file."""
 from __future__ import annotations
 
 import tempfile
 from pathlib import Path
 
 import sqlite_utils
-from flask import Request, current_app, g, render_template, request
+from flask import Request, current_app, g
 
 from content.db import connect
 
@@ -38,28 +38,3 @@ def close_db(exc: BaseException | None = None) -> None:
     db = g.pop("db", None)
     if db is not None:
         db.close()
-
-
-def wants_json() -> bool:
-    return request.accept_mimetypes.best == "application/json" or request.headers.get("X-Requested-With") == "XMLHttpRequest"
-
-
-def size_words(n: int) -> str:
-    return f"{n / (1024 * 1024):.0f} MB" if n >= 1024 * 1024 else f"{max(1, n // 1024)} KB"
-
-
-def too_big_response():
-    limit = size_words(current_app.config["MAX_UPLOAD_BYTES"])
-    msg = f"This file is too big. The largest song you can send is {limit}."
-    if wants_json():
-        return {"ok": False, "error": msg}, 413
-    return render_template("error.html", title="Too big", message=msg), 413
-
-
-def private_file(resp):
-    """A resident's song or photo may be kept by the phone that fetched it for an hour, but
-    never by a shared cache between (send_file would mark it public)."""
-    resp.cache_control.public = False
-    resp.cache_control.private = True
-    resp.cache_control.max_age = 3600
-    return resp

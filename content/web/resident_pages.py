@@ -2,16 +2,15 @@
 listening history."""
 from __future__ import annotations
 
-import hashlib
-
 from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
                    send_from_directory, url_for)
 
-from content import accounts, library
+from content import accounts, curation, library, listings, photos
 from content.db import LibraryError
-from content import curation as edits
 from content.web.guard import login_required, resident_view, staff_required
-from content.web.request_scope import get_db, private_file
+from content.web.answers import private_file
+from content.web.request_scope import get_db
+from content.web.words import ENDED_WORDS, YEAR_SOURCE_WORDS
 
 bp = Blueprint("residents", __name__)
 
@@ -31,10 +30,7 @@ def era_suggestions(db, resident: library.Resident):
     except ImportError:
         return None
     cache = current_app.extensions.setdefault("evergreen.era_suggestions", {})
-    titles = db.execute(
-        "SELECT group_concat(s.id || ':' || s.title, char(31)) FROM resident_songs rs JOIN songs s ON s.id = rs.song_id "
-        "WHERE rs.resident_id = ?", [resident.id]).fetchone()[0] or ""
-    stamp = (resident.id, resident.birth_year, hashlib.sha256(titles.encode()).hexdigest())
+    stamp = (resident.id, resident.birth_year, listings.titles_stamp(db, resident.id))
     if stamp not in cache:
         if len(cache) >= SUGGESTIONS_KEPT:
             cache.clear()
@@ -59,8 +55,7 @@ def home():
     residents = accounts.residents_for(db, g.user)
     if not g.user.is_staff and len(residents) == 1:
         return redirect(url_for("residents.resident", rid=residents[0].id))
-    counts = {r["resident_id"]: r["n"] for r in db.query(
-        "SELECT resident_id, COUNT(*) AS n FROM resident_songs GROUP BY resident_id")}
+    counts = listings.song_counts(db)
     return render_template("home.html", residents=residents, counts=counts)
 
 
@@ -71,7 +66,7 @@ def new_resident():
     form = request.form
     if request.method == "POST":
         try:
-            birth_year = edits.parse_year(form.get("birth_year"), what="birth year")
+            birth_year = curation.parse_year(form.get("birth_year"), what="birth year")
             r = library.add_resident(get_db(), form.get("name", ""), birth_year=birth_year)
         except LibraryError as exc:
             error = str(exc)
@@ -87,11 +82,11 @@ def resident(resident):
     db = get_db()
     q = request.args.get("q", "")
     page = request.args.get("page", 1, type=_page_number)
-    songs = edits.resident_song_page(db, resident.id, query=q, page=page,
+    songs = listings.resident_song_page(db, resident.id, query=q, page=page,
                                      page_size=current_app.config["PAGE_SIZE"])
     return render_template("resident.html", resident=resident, songs=songs, q=q,
                            suggestions=era_suggestions(db, resident) if not q and songs.page == 1 else None,
-                           source_words=edits.YEAR_SOURCE_WORDS)
+                           source_words=YEAR_SOURCE_WORDS)
 
 
 @bp.route("/residents/<int:rid>/settings", methods=["GET", "POST"])
@@ -102,16 +97,16 @@ def settings(resident):
     form = request.form
     if request.method == "POST":
         try:
-            birth_year = edits.parse_year(form.get("birth_year"), what="birth year")
+            birth_year = curation.parse_year(form.get("birth_year"), what="birth year")
             if g.user.is_staff:
                 # The kiosk's settings name the resident, and loudness and session length
                 # are care decisions: staff only.
                 name = form.get("name", "")
-                volume_cap = edits.parse_whole(form.get("volume_cap"), 5, 100, "loudest volume")
-                session_minutes = edits.parse_whole(form.get("session_minutes"), 5, 240, "session length in minutes")
+                volume_cap = curation.parse_whole(form.get("volume_cap"), 5, 100, "loudest volume")
+                session_minutes = curation.parse_whole(form.get("session_minutes"), 5, 240, "session length in minutes")
             else:
                 name, volume_cap, session_minutes = resident.name, resident.volume_cap, resident.session_minutes
-            edits.update_resident(db, resident.id, name=name, birth_year=birth_year, volume_cap=volume_cap,
+            curation.update_resident(db, resident.id, name=name, birth_year=birth_year, volume_cap=volume_cap,
                                   session_minutes=session_minutes, user_id=g.user.id)
         except LibraryError as exc:
             error = str(exc)
@@ -136,7 +131,7 @@ def photo(resident):
         flash("Please choose a photo first.")
         return redirect(url_for("residents.settings", rid=resident.id))
     try:
-        edits.set_photo(get_db(), media, resident.id, upload.stream, user_id=g.user.id)
+        photos.set_photo(get_db(), media, resident.id, upload.stream, user_id=g.user.id)
     except LibraryError as exc:
         flash(str(exc))
     else:
@@ -169,5 +164,5 @@ def remove_family(resident, uid: int):
 @bp.route("/residents/<int:rid>/history")
 @resident_view
 def history(resident):
-    plays = edits.recent_plays(get_db(), resident.id)
-    return render_template("history.html", resident=resident, plays=plays, ended_words=edits.ENDED_WORDS)
+    plays = listings.recent_plays(get_db(), resident.id)
+    return render_template("history.html", resident=resident, plays=plays, ended_words=ENDED_WORDS)

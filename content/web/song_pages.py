@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, send_from_directory, url_for
 
-from content import accounts, control, library
+from content import accounts, control, curation, library
 from content.db import LibraryError, write
-from content import curation as edits
 from content.web.guard import resident_song_or_404, resident_view, song_file_view
 from content.era.lookalike import find_lookalikes
-from content.web.request_scope import get_db, private_file, wants_json
+from content.web.answers import plain_error, private_file
+from content.web.request_scope import get_db
+from content.web.words import YEAR_SOURCE_WORDS
 
 bp = Blueprint("songs", __name__)
 
@@ -52,7 +53,7 @@ def song(resident, sid: int):
         form = request.form
         try:
             # The year has its own quick form above; this one may leave it out.
-            year = edits.parse_year(form.get("year")) if "year" in form else row["year"]
+            year = curation.parse_year(form.get("year")) if "year" in form else row["year"]
             note = form.get("note", "").strip()
             if len(note) > NOTE_MAX:
                 raise LibraryError(f"The note is too long; please keep it under {NOTE_MAX} letters.")
@@ -60,7 +61,7 @@ def song(resident, sid: int):
                 if _changes_details(row, form.get("title", ""), form.get("artist", ""), year) \
                         and not accounts.may_change_song(db, g.user, sid):
                     raise SharedSong(SHARED_WORDS)
-                edits.update_song(db, sid, title=form.get("title", ""), artist=form.get("artist", ""), year=year,
+                curation.update_song(db, sid, title=form.get("title", ""), artist=form.get("artist", ""), year=year,
                                   user_id=g.user.id, resident_id=resident.id)
                 library.set_song_flags(db, resident.id, sid, note=note, user_id=g.user.id)
         except SharedSong as exc:
@@ -74,7 +75,7 @@ def song(resident, sid: int):
                                  exclude_song_id=sid)
     shared = None if accounts.may_change_song(db, g.user, sid) else SHARED_WORDS
     return render_template("song.html", resident=resident, song=row, error=error, lookalikes=lookalikes,
-                           shared=shared, source_words=edits.YEAR_SOURCE_WORDS), (status if error else 200)
+                           shared=shared, source_words=YEAR_SOURCE_WORDS), (status if error else 200)
 
 
 @bp.route("/residents/<int:rid>/songs/<int:sid>/favourite", methods=["POST"])
@@ -94,12 +95,10 @@ def never_play(resident, sid: int):
     on = request.form.get("never_play", "1") == "1"
     reason = request.form.get("reason", "").strip()[:NOTE_MAX]
     try:
-        changed = edits.set_red_flag(get_db(), resident.id, sid, on=on, reason=reason, user_id=g.user.id,
+        changed = curation.set_red_flag(get_db(), resident.id, sid, on=on, reason=reason, user_id=g.user.id,
                                      by_staff=g.user.is_staff, resident_name=resident.name)
-    except edits.StaffFlag as exc:
-        if wants_json():
-            return {"ok": False, "error": str(exc)}, 403
-        return render_template("error.html", title="Only staff can change this", message=str(exc)), 403
+    except curation.StaffFlag as exc:
+        return plain_error("Only staff can change this", str(exc), 403)
     problem = tell_kiosk() if changed else None
     if on:
         msg = f"“{row['title']}” will never play for {resident.name}."
@@ -116,10 +115,10 @@ def never_play(resident, sid: int):
 def year(resident, sid: int):
     row = resident_song_or_404(resident.id, sid)
     try:
-        new_year = edits.parse_year(request.form.get("year"))
+        new_year = curation.parse_year(request.form.get("year"))
         if new_year != row["year"] and not accounts.may_change_song(get_db(), g.user, sid):
-            return render_template("error.html", title="Only staff can change this", message=SHARED_WORDS), 403
-        edits.set_year(get_db(), sid, new_year, user_id=g.user.id, resident_id=resident.id)
+            return plain_error("Only staff can change this", SHARED_WORDS, 403)
+        curation.set_year(get_db(), sid, new_year, user_id=g.user.id, resident_id=resident.id)
     except LibraryError as exc:
         flash(str(exc))
     else:
@@ -131,7 +130,7 @@ def year(resident, sid: int):
 @resident_view
 def remove(resident, sid: int):
     row = resident_song_or_404(resident.id, sid)
-    edits.remove_from_resident(get_db(), current_app.config["MEDIA_DIR"], resident.id, sid, user_id=g.user.id)
+    curation.remove_from_resident(get_db(), current_app.config["MEDIA_DIR"], resident.id, sid, user_id=g.user.id)
     tell_kiosk()
     flash(f"“{row['title']}” is no longer in {resident.name}'s songs.")
     return redirect(url_for("residents.resident", rid=resident.id))

@@ -17,7 +17,8 @@ from content import accounts, ingest, tags
 from content.probe import Prober
 from content.web.guard import resident_view
 from content.era.lookalike import find_lookalikes
-from content.web.request_scope import get_db, size_words, wants_json
+from content.web.answers import size_words, wants_json
+from content.web.request_scope import get_db
 
 bp = Blueprint("upload", __name__)
 log = logging.getLogger("evergreen.admin")

@@ -1,0 +1,34 @@
+"""Answers several pages give alike: a plain error (a page, or JSON for the uploader's
+script), a file too big, a private file, and sizes in words."""
+from __future__ import annotations
+
+from flask import current_app, render_template, request
+
+
+def wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json" or request.headers.get("X-Requested-With") == "XMLHttpRequest"
+
+
+def plain_error(title: str, message: str, status: int):
+    """One sentence a family member can act on, as a page or as JSON for the uploader."""
+    if wants_json():
+        return {"ok": False, "error": message}, status
+    return render_template("error.html", title=title, message=message), status
+
+
+def size_words(n: int) -> str:
+    return f"{n / (1024 * 1024):.0f} MB" if n >= 1024 * 1024 else f"{max(1, n // 1024)} KB"
+
+
+def too_big_response():
+    limit = size_words(current_app.config["MAX_UPLOAD_BYTES"])
+    return plain_error("Too big", f"This file is too big. The largest song you can send is {limit}.", 413)
+
+
+def private_file(resp):
+    """A resident's song or photo may be kept by the phone that fetched it for an hour, but
+    never by a shared cache between (send_file would mark it public)."""
+    resp.cache_control.public = False
+    resp.cache_control.private = True
+    resp.cache_control.max_age = 3600
+    return resp
