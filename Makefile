@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # What the product needs on every machine, and what only the tests need.
 APT_RUN := libvlc5 libvlc-bin vlc-plugin-base python3-venv
-APT_TEST := chromium shellcheck systemd
+APT_TEST := chromium shellcheck systemd nodejs
 STAMP := $(VENV)/.stamp
 
 .PHONY: run test test-fast test-slow bench setup setup-test check clean
