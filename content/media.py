@@ -15,6 +15,7 @@ import errno
 import fcntl
 import hashlib
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import BinaryIO, Iterator
@@ -24,10 +25,29 @@ from content.durable import fsync_dir
 INCOMING = ".incoming"
 LOCK = ".lock"
 CHUNK = 1024 * 1024
+PHOTO_EXTENSIONS = frozenset({"jpg", "png", "webp"})
+_STORED_NAME = re.compile(r"(photo-)?([0-9a-f]{64})\.([a-z0-9]{1,5})")
 
 
 class StorageFull(Exception):
     """The disk holding the library is full."""
+
+
+def audio_extensions() -> frozenset[str]:
+    """The extensions songs are stored under: one per format ingest knows."""
+    from content.tags import FORMATS  # mutagen is loaded only by code that needs names checked
+    return frozenset(ext for _fmt, ext in FORMATS.values())
+
+
+def is_stored_name(name: str) -> bool:
+    """A name the media folder may hold: a song's "<sha256>.<ext>" or a photo's
+    "photo-<sha256>.<ext>", with an extension of that kind. Tools that take names from
+    outside (a backup) or delete by name (restore) accept nothing else."""
+    found = _STORED_NAME.fullmatch(name or "")
+    if found is None:
+        return False
+    photo, ext = bool(found.group(1)), found.group(3)
+    return ext in PHOTO_EXTENSIONS if photo else ext in audio_extensions()
 
 
 def final_path(media: Path, sha256: str, ext: str) -> Path:

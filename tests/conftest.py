@@ -1,6 +1,9 @@
 """Shared fixtures: a real library (SQLite file + media folder) in a temporary folder."""
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,3 +37,13 @@ def lib(tmp_path: Path) -> Lib:
 @pytest.fixture
 def mary(lib: Lib) -> library.Resident:
     return library.add_resident(lib.db, "Mary", birth_year=1938)
+
+
+@pytest.fixture
+def open_tmp() -> Path:
+    """A temporary folder other users can pass through (pytest's own are private to root),
+    for tests where work runs as another user."""
+    folder = Path(tempfile.mkdtemp(prefix="evergreen-test-"))
+    os.chmod(folder, 0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
