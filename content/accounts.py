@@ -1,9 +1,9 @@
-"""People who use the admin: staff and family accounts, invites, first-run setup, and who may
-see which resident.
+"""People who use the admin: staff and family accounts and their whole life (invite,
+password reset, disable, enable, remove), first-run setup, and who may see which resident.
 
 Families see only the residents they are linked to; staff see everyone. Passwords are
-hashed with werkzeug (scrypt); invite tokens and the setup code are stored only as hashes,
-so a copy of the database does not let anyone in.
+hashed with werkzeug (scrypt); invite and reset tokens and the setup code are stored only
+as hashes, so a copy of the database does not let anyone in.
 """
 from __future__ import annotations
 
@@ -24,10 +24,15 @@ from content.timestamps import utc_iso as _iso, utc_now
 
 ROLES = ("staff", "family")
 MIN_PASSWORD = 8
+MAX_PASSWORD = 1000
+COMMON_PASSWORDS = 30_000      # refused: the most common ones, which guessers try first
 INVITE_DAYS = 7
-# Failed logins: a few free tries, then each further try waits longer (30 s, 60 s, ...),
-# up to 15 minutes. Counted per email, and per address with a higher allowance because a
-# care home's visitors often share one address.
+RESET_HOURS = 48
+# Failed logins (and wrong current passwords): a few free tries, then each further try
+# waits longer (30 s, 60 s, ...), up to 15 minutes. Counted per email and address together
+# (so a stranger guessing a staff email slows only the stranger, never the staff member's
+# own phone), and per address with a higher allowance, because a care home's visitors
+# often share one address.
 FREE_TRIES = 5
 FREE_TRIES_PER_ADDRESS = 20
 FAILURE_WINDOW_S = 15 * 60
@@ -87,11 +92,25 @@ def _clean_email(email: str) -> str:
     return email
 
 
-def check_new_password(password: str) -> None:
-    if len(password or "") < MIN_PASSWORD:
+@functools.cache
+def _common_passwords() -> frozenset[str]:
+    """The most common passwords, most common first, from zxcvbn's list (drawn from
+    leaked password sets); loaded on first use."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+    return frozenset(FREQUENCY_LISTS["passwords"][:COMMON_PASSWORDS])
+
+
+def check_new_password(password: str, *, email: str = "") -> None:
+    password = password or ""
+    if len(password) < MIN_PASSWORD:
         raise LibraryError(f"The password needs at least {MIN_PASSWORD} characters.")
-    if len(password) > 1000:
+    if len(password) > MAX_PASSWORD:
         raise LibraryError("That password is too long.")
+    folded = password.casefold()
+    email = (email or "").strip().casefold()
+    if folded in _common_passwords() or len(set(folded)) < 3 or folded in (email, email.partition("@")[0]):
+        raise LibraryError("That password is one that people often use (or is built from your email), so it "
+                           "is easy to guess. Please choose another: a few words you will remember work well.")
 
 
 def get_user(db: sqlite_utils.Database, user_id: int) -> User | None:
@@ -121,7 +140,7 @@ def create_user(
     if role not in ROLES:
         raise LibraryError("An account is either staff or family.")
     email = _clean_email(email)
-    check_new_password(password)
+    check_new_password(password, email=email)
     pw_hash = generate_password_hash(password)
     with write(db):
         if find_user(db, email) is not None:
@@ -149,14 +168,27 @@ def unlink_resident(db: sqlite_utils.Database, user_id: int, resident_id: int, *
     return bool(cur.rowcount)
 
 
-def change_password(db: sqlite_utils.Database, user: User, old: str, new: str) -> User:
+def change_password(db: sqlite_utils.Database, user: User, old: str, new: str, *, remote: str = "",
+                    now: float | None = None) -> User:
+    """Throttled like logging in: a wrong current password counts as a failed login for this
+    account from this address."""
+    check_new_password(new, email=user.email)
+    now = time.time() if now is None else now
+    try_id = _begin_try(db, user.email, remote, now)
     if not check_password_hash(user.password_hash, old or ""):
         raise LibraryError("Your current password was not right.")
-    check_new_password(new)
-    with write(db):
-        db.execute("UPDATE users SET password_hash = ? WHERE id = ?", [generate_password_hash(new), user.id])
-        library.audit(db, "user.password", user_id=user.id)
+    _set_password(db, user.id, new, action="user.password", by=user.id, try_id=try_id)
     return get_user(db, user.id)
+
+
+def _set_password(db: sqlite_utils.Database, user_id: int, password: str, *, action: str, by: int | None,
+                  try_id: int | None = None) -> None:
+    pw_hash = generate_password_hash(password)
+    with write(db):
+        db.execute("UPDATE users SET password_hash = ? WHERE id = ?", [pw_hash, user_id])
+        if try_id is not None:
+            db.execute("DELETE FROM login_failures WHERE id = ?", [try_id])
+        library.audit(db, action, user_id=by, detail={"user": user_id})
 
 
 def end_sessions(db: sqlite_utils.Database, user_id: int) -> None:
@@ -169,17 +201,19 @@ def end_sessions(db: sqlite_utils.Database, user_id: int) -> None:
 # --- logging in, slowed after repeated failures ---------------------------------------
 
 def login_wait(db: sqlite_utils.Database, email: str, remote: str = "", now: float | None = None) -> int:
-    """Seconds this email (or address) must still wait before another try; 0 if none."""
+    """Seconds this email from this address (or this address at all) must still wait
+    before another try; 0 if none."""
     now = time.time() if now is None else now
     since = now - FAILURE_WINDOW_S
+    email = (email or "").strip()
     waits = []
-    for column, value, free in (("email", (email or "").strip(), FREE_TRIES),
-                                ("remote", remote, FREE_TRIES_PER_ADDRESS)):
-        if not value:
+    for where, params, free in (("email = ? AND remote = ?", [email, remote], FREE_TRIES),
+                                ("remote = ?", [remote], FREE_TRIES_PER_ADDRESS)):
+        if not remote and where == "remote = ?":
             continue
         row = next(db.query(
-            f"SELECT COUNT(*) AS n, MAX(at) AS last FROM login_failures WHERE {column} = ? AND at > ?",
-            [value, since]))
+            f"SELECT COUNT(*) AS n, MAX(at) AS last FROM login_failures WHERE {where} AND at > ?",
+            [*params, since]))
         extra = row["n"] - free
         if extra >= 0:
             wait = min(FIRST_WAIT_S * 2 ** extra, LONGEST_WAIT_S)
@@ -217,7 +251,8 @@ def authenticate(db: sqlite_utils.Database, email: str, password: str, *, remote
     if not ok or user is None or user.disabled:
         raise LoginRefused("That email and password did not match. Please try again.")
     with write(db):
-        db.execute("DELETE FROM login_failures WHERE id = ? OR email = ?", [try_id, user.email])
+        db.execute("DELETE FROM login_failures WHERE id = ? OR (email = ? AND remote = ?)",
+                   [try_id, user.email, remote])
     return user
 
 
@@ -357,7 +392,7 @@ def use_setup_code(db: sqlite_utils.Database, code: str, email: str, password: s
     if has_staff(db):
         raise LibraryError("Setup is already done. Please log in.")
     _clean_email(email)   # a typing slip in the new account is not a wrong code
-    check_new_password(password)
+    check_new_password(password, email=email)
     try_id = _begin_try(db, SETUP_EMAIL, remote, now)
     stored = library.get_setting(db, SETUP_CODE_KEY)
     given = "".join((code or "").split()).upper()
@@ -370,3 +405,108 @@ def use_setup_code(db: sqlite_utils.Database, code: str, email: str, password: s
         db.execute("DELETE FROM settings WHERE key = ?", [SETUP_CODE_KEY])
         db.execute("DELETE FROM login_failures WHERE id = ?", [try_id])
     return user
+
+
+# --- the rest of an account's life: disable, enable, remove, reset its password ------------
+
+def _active_staff(db: sqlite_utils.Database) -> int:
+    return db.execute("SELECT COUNT(*) FROM users WHERE role = 'staff' AND disabled = 0").fetchone()[0]
+
+
+def user_by_email(db: sqlite_utils.Database, email: str) -> User:
+    """Like find_user, but a missing account is an error a person can read."""
+    user = find_user(db, email)
+    if user is None:
+        raise LibraryError(f"There is no account for {(email or '').strip()[:254]}.")
+    return user
+
+
+def set_disabled(db: sqlite_utils.Database, user_id: int, disabled: bool, *, by: int | None = None) -> User:
+    """Turn an account off (every session ends, logging in is refused) or back on. The last
+    staff account that can log in cannot be turned off: no one could then manage the box."""
+    with write(db):
+        user = get_user(db, user_id)
+        if user is None:
+            raise LibraryError("There is no such account.")
+        if disabled and user.is_staff and not user.disabled and _active_staff(db) <= 1:
+            raise LibraryError("This is the only staff account that can log in; add another staff account first.")
+        db.execute("UPDATE users SET disabled = ?, session_epoch = session_epoch + ? WHERE id = ?",
+                   [int(disabled), int(disabled), user_id])
+        library.audit(db, "user.disable" if disabled else "user.enable", user_id=by, detail={"user": user_id})
+    return get_user(db, user_id)
+
+
+def remove_user(db: sqlite_utils.Database, user_id: int, *, by: int | None = None) -> None:
+    """Delete an account. What it wrote (notes, reactions, the audit log) stays, no longer
+    tied to it; its links to residents, invites it used and reset links go with it."""
+    with write(db):
+        user = get_user(db, user_id)
+        if user is None:
+            raise LibraryError("There is no such account.")
+        if user.is_staff and not user.disabled and _active_staff(db) <= 1:
+            raise LibraryError("This is the only staff account that can log in; add another staff account first.")
+        db.execute("DELETE FROM login_failures WHERE email = ?", [user.email])
+        db.execute("DELETE FROM users WHERE id = ?", [user_id])
+        library.audit(db, "user.remove", user_id=by, detail={"user": user_id, "email": user.email})
+
+
+@dataclass(frozen=True)
+class PasswordReset:
+    id: int
+    user_id: int
+    email: str
+    expires_at: str
+
+
+def create_reset(db: sqlite_utils.Database, user_id: int, *, created_by: int | None = None,
+                 now: _dt.datetime | None = None) -> str:
+    """A one-time link token to choose a new password, valid for RESET_HOURS. Only its hash
+    is stored, and it replaces any earlier unused link for the same account."""
+    now = now or _dt.datetime.now(_dt.timezone.utc)
+    token = secrets.token_urlsafe(24)
+    with write(db):
+        user = get_user(db, user_id)
+        if user is None:
+            raise LibraryError("There is no such account.")
+        if user.disabled:
+            raise LibraryError(f"{user.email} is turned off; turn it back on before making a reset link.")
+        db.execute("DELETE FROM password_resets WHERE user_id = ? AND used_at IS NULL", [user_id])
+        db["password_resets"].insert({
+            "token_hash": _token_hash(token), "user_id": user_id, "created_by": created_by,
+            "created_at": _iso(now), "expires_at": _iso(now + _dt.timedelta(hours=RESET_HOURS)),
+        })
+        library.audit(db, "user.reset_link", user_id=created_by, detail={"user": user_id})
+    return token
+
+
+def open_reset(db: sqlite_utils.Database, token: str, *, now: _dt.datetime | None = None) -> PasswordReset:
+    now = now or _dt.datetime.now(_dt.timezone.utc)
+    rows = list(db.query(
+        "SELECT p.*, u.email, u.disabled FROM password_resets p JOIN users u ON u.id = p.user_id "
+        "WHERE p.token_hash = ?", [_token_hash(token or "")]))
+    if not rows:
+        raise LibraryError("This password link is not right, or a newer one was made. Please ask the care home "
+                           "for a new one.")
+    row = rows[0]
+    if row["used_at"]:
+        raise LibraryError("This password link has already been used. Please log in, or ask the care home "
+                           "for a new link.")
+    if row["expires_at"] < _iso(now) or row["disabled"]:
+        raise LibraryError("This password link has expired. Please ask the care home for a new one.")
+    return PasswordReset(id=row["id"], user_id=row["user_id"], email=row["email"], expires_at=row["expires_at"])
+
+
+def use_reset(db: sqlite_utils.Database, token: str, password: str, *, now: _dt.datetime | None = None) -> User:
+    """Set a new password from a reset link, once. Every session of the account ends (the
+    password is part of each session's stamp) and its failed tries are forgotten."""
+    now = now or _dt.datetime.now(_dt.timezone.utc)
+    reset = open_reset(db, token, now=now)
+    check_new_password(password, email=reset.email)
+    pw_hash = generate_password_hash(password)
+    with write(db):
+        reset = open_reset(db, token, now=now)   # again, inside the write: used once only
+        db.execute("UPDATE users SET password_hash = ? WHERE id = ?", [pw_hash, reset.user_id])
+        db.execute("UPDATE password_resets SET used_at = ? WHERE id = ?", [_iso(now), reset.id])
+        db.execute("DELETE FROM login_failures WHERE email = ?", [reset.email])
+        library.audit(db, "user.password_reset", user_id=reset.user_id, detail={"user": reset.user_id})
+    return get_user(db, reset.user_id)

@@ -391,6 +391,34 @@ install_config() {
   else
     run install -m 0644 "$example" "$CONF_DIR/kiosk.toml"
   fi
+  install_admin_config
+}
+
+# The admin's settings: its public address (invite and reset links are built from it) is
+# this box's network name, unless someone has set it already.
+install_admin_config() {
+  local example="$SRC/deploy/admin.example.toml" name url
+  [ -f "$example" ] || return 0
+  run install -m 0644 "$example" "$CONF_DIR/admin.example.toml"
+  if [ -e "$CONF_DIR/admin.toml" ]; then
+    echo "    keeping your admin.toml as it is"
+    return 0
+  fi
+  name="$NEW_HOSTNAME"
+  if [ -z "$name" ]; then
+    name="$(hostname 2>/dev/null || echo evergreen)"
+    [ "$name" != "raspberrypi" ] || name=evergreen
+  fi
+  url="http://$name.local:$ADMIN_PORT"
+  if [ "$DRY_RUN" -eq 1 ]; then
+    printf '    would write: %q (public_url %s)\n' "$CONF_DIR/admin.toml" "$url"
+    return 0
+  fi
+  local tmp
+  tmp="$(mktemp "$CONF_DIR/admin.toml.XXXXXX")"
+  sed "s|^public_url = \"\"\$|public_url = \"$url\"|" "$example" >"$tmp"
+  chmod 0644 "$tmp"
+  mv -f "$tmp" "$CONF_DIR/admin.toml"
 }
 
 install_system_files() {

@@ -14,6 +14,12 @@ if [ ! -f "$config" ]; then
   echo "Wrote the kiosk's settings to $config (edit it to change buttons, volume, session length)."
 fi
 export EVERGREEN_CONFIG="$config"
+admin_config="$EVERGREEN_DATA/admin.toml"
+if [ ! -f "$admin_config" ]; then
+  sed "s|^public_url = \"\"\$|public_url = \"http://127.0.0.1:$port\"|" "$here/admin.example.toml" >"$admin_config"
+  echo "Wrote the admin's settings to $admin_config (its public address is used in invite links)."
+fi
+export EVERGREEN_ADMIN_CONFIG="$admin_config"
 
 "$py" -m content.web --host 127.0.0.1 --port "$port" &
 admin=$!

@@ -33,10 +33,11 @@ LIMIT = 3 * 1024 * 1024
 def server(lib):
     app = make_app(lib.data, MAX_UPLOAD_BYTES=LIMIT, MIN_SONG_SECONDS=5.0, SECRET_KEY="browser-test")
     srv = make_server(app, "127.0.0.1", 0)
+    app.config["PUBLIC_URL"] = f"http://127.0.0.1:{srv.effective_port}"   # what the box's settings would say
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{srv.effective_port}"
+        yield app.config["PUBLIC_URL"]
     finally:
         srv.close()
         thread.join(5)

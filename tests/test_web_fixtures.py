@@ -71,7 +71,8 @@ class Browser:
 
 
 def make_app(data: Path, **config) -> Flask:
-    cfg = {"DATA_DIR": data, "SECRET_KEY": "test-secret", "MIN_SONG_SECONDS": 1.0, "TESTING": True}
+    cfg = {"DATA_DIR": data, "SECRET_KEY": "test-secret", "MIN_SONG_SECONDS": 1.0, "TESTING": True,
+           "PUBLIC_URL": "http://evergreen.test:8080"}
     cfg.update(config)
     return create_app(cfg)
 

@@ -231,8 +231,9 @@ def test_a_flag_from_before_we_kept_who_set_it_takes_its_setter_from_the_audit_l
 
 # --- 6. guesses sent all at once ---------------------------------------------------------------
 
-def _all_at_once(app, url: str, forms: list[dict]) -> list[str]:
-    """POST each form from its own browser and address at the same moment; return the answers."""
+def _all_at_once(app, url: str, forms: list[dict], *, one_address: bool = True) -> list[str]:
+    """POST each form from its own browser at the same moment (from one address, or each
+    from its own); return the answers."""
     clients = []
     for _ in forms:
         c = Browser(app.test_client())
@@ -243,7 +244,8 @@ def _all_at_once(app, url: str, forms: list[dict]) -> list[str]:
 
     def go(i: int) -> None:
         barrier.wait()
-        resp = clients[i].post(url, forms[i], environ_base={"REMOTE_ADDR": f"10.0.0.{i + 1}"})
+        address = "10.0.0.1" if one_address else f"10.0.0.{i + 1}"
+        resp = clients[i].post(url, forms[i], environ_base={"REMOTE_ADDR": address})
         answers[i] = resp.get_data(as_text=True)
 
     threads = [threading.Thread(target=go, args=(i,)) for i in range(len(forms))]
@@ -260,9 +262,13 @@ def test_wrong_passwords_sent_all_at_once_are_still_slowed_down(world):
     checked = sum("did not match" in a for a in answers)
     refused = sum("Too many tries" in a for a in answers)
     assert checked == accounts.FREE_TRIES and refused == len(forms) - checked
-    # and the account is now waiting, even with the right password
+    # and the account is now waiting from that address, even with the right password ...
     assert "Too many tries" in _all_at_once(world.app, "/login", [{"email": world.staff.email,
                                                                 "password": "staff-password-1"}])[0]
+    # ... but not from the staff member's own phone: a stranger cannot lock staff out
+    spread = _all_at_once(world.app, "/login", [{"email": world.staff.email, "password": "staff-password-1"}] * 2,
+                          one_address=False)
+    assert not any("Too many tries" in a for a in spread[1:])
 
 
 def test_setup_codes_sent_all_at_once_are_still_slowed_down(lib):

@@ -1,12 +1,13 @@
-"""`users add|list|logout`: accounts for the admin, for the first staff member in particular,
-and logging an account out everywhere when a phone is lost."""
+"""`users add|list|logout|disable|enable|remove|reset-link`: accounts for the admin, for the
+first staff member in particular; logging an account out everywhere when a phone is lost;
+turning an account off or removing it; and a link to choose a new password."""
 from __future__ import annotations
 
 import argparse
 import getpass
 import sys
 
-from content import accounts, library
+from content import accounts, library, mail, site
 from content.db import LibraryError
 
 
@@ -27,6 +28,21 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     out = usub.add_parser("logout", parents=[common], help="log an account out on every phone and computer")
     out.add_argument("--email", required=True)
     out.set_defaults(func=logout_user)
+    off = usub.add_parser("disable", parents=[common], help="turn an account off: it is logged out and cannot log in")
+    off.add_argument("--email", required=True)
+    off.set_defaults(func=disable_user)
+    on = usub.add_parser("enable", parents=[common], help="turn a disabled account back on")
+    on.add_argument("--email", required=True)
+    on.set_defaults(func=enable_user)
+    rm = usub.add_parser("remove", parents=[common], help="delete an account (what it wrote stays)")
+    rm.add_argument("--email", required=True)
+    rm.set_defaults(func=remove_user)
+    reset = usub.add_parser("reset-link", parents=[common],
+                            help="make a one-time link to choose a new password (shown here, with a QR code)")
+    reset.add_argument("--email", required=True)
+    reset.add_argument("--send", action="store_true", help="also email the link (needs [smtp] in the admin's settings)")
+    reset.add_argument("--no-qr", action="store_true", help="print only the link")
+    reset.set_defaults(func=reset_link)
 
 
 def _read_password(args, ctx) -> str:
@@ -67,9 +83,47 @@ def list_users(args, ctx) -> int:
 
 
 def logout_user(args, ctx) -> int:
-    user = accounts.find_user(ctx.db, args.email)
-    if user is None:
-        raise LibraryError(f"There is no account for {args.email.strip()}.")
+    user = accounts.user_by_email(ctx.db, args.email)
     accounts.end_sessions(ctx.db, user.id)
     print(f"{user.email} is logged out everywhere; their password still works.", file=ctx.out)
+    return 0
+
+
+def disable_user(args, ctx) -> int:
+    user = accounts.set_disabled(ctx.db, accounts.user_by_email(ctx.db, args.email).id, True)
+    print(f"{user.email} is turned off: logged out everywhere, and it cannot log in until turned back on.",
+          file=ctx.out)
+    return 0
+
+
+def enable_user(args, ctx) -> int:
+    user = accounts.set_disabled(ctx.db, accounts.user_by_email(ctx.db, args.email).id, False)
+    print(f"{user.email} is turned back on and can log in again.", file=ctx.out)
+    return 0
+
+
+def remove_user(args, ctx) -> int:
+    user = accounts.user_by_email(ctx.db, args.email)
+    accounts.remove_user(ctx.db, user.id)
+    print(f"{user.email} is removed. What it wrote (notes, reactions) stays.", file=ctx.out)
+    return 0
+
+
+def reset_link(args, ctx) -> int:
+    settings = site.load()
+    user = accounts.user_by_email(ctx.db, args.email)
+    settings.link("/")   # a plain error before a token is made, when no link could be built
+    token = accounts.create_reset(ctx.db, user.id)
+    link = settings.link(f"/reset/{token}")
+    hours = accounts.RESET_HOURS
+    print(f"A link for {user.email} to choose a new password (it works once, for {hours} hours):", file=ctx.out)
+    print(link, file=ctx.out)
+    if not args.no_qr:
+        import segno
+        segno.make(link, error="m").terminal(out=ctx.out, compact=True)
+    if args.send:
+        mail.send(settings.smtp, user.email, "Choose a new password for Evergreen",
+                  f"Open this link to choose a new password for Evergreen (it works once, for {hours} hours):\n\n"
+                  f"{link}\n\nIf you did not ask for this, you can ignore this email.")
+        print(f"Emailed to {user.email}.", file=ctx.out)
     return 0

@@ -57,7 +57,8 @@ def password():
             error = "The two new passwords were not the same."
         else:
             try:
-                user = accounts.change_password(get_db(), g.user, request.form.get("current", ""), new)
+                user = accounts.change_password(get_db(), g.user, request.form.get("current", ""), new,
+                                                remote=_remote())
             except LibraryError as exc:
                 error = str(exc)
             else:

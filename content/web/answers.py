@@ -32,3 +32,19 @@ def private_file(resp):
     resp.cache_control.private = True
     resp.cache_control.max_age = 3600
     return resp
+
+
+def public_link(path: str) -> str:
+    """A link to hand to someone (an invite, a password reset): the configured public
+    address and `path`, never the Host header of the request that asked for it."""
+    from content.site import SiteConfig
+    return SiteConfig(public_url=current_app.config["PUBLIC_URL"]).link(path)
+
+
+def qr_svg(link: str):
+    """The link as a QR code, as SVG markup to put in the page itself (the page's security
+    policy allows no inline images or styles; an <svg> element with attributes is neither)."""
+    import segno
+    from markupsafe import Markup
+    return Markup(segno.make(link, error="m").svg_inline(scale=5, dark="#000", light="#fff",
+                                                           title="QR code of the link"))

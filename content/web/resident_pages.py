@@ -8,7 +8,7 @@ from flask import (Blueprint, abort, current_app, flash, g, redirect, render_tem
 from content import accounts, curation, library, listings, photos
 from content.db import LibraryError
 from content.web.guard import login_required, resident_view, staff_required
-from content.web.answers import private_file
+from content.web.answers import private_file, public_link, qr_svg
 from content.web.request_scope import get_db
 from content.web.words import ENDED_WORDS, YEAR_SOURCE_WORDS
 
@@ -144,9 +144,14 @@ def photo(resident):
 def invite(resident):
     if not g.user.is_staff:
         abort(403)
+    try:
+        public_link("/")   # no token is made when no link could be built
+    except LibraryError as exc:
+        return render_template("error.html", title="No link can be made yet", message=str(exc)), 503
     token = accounts.create_invite(get_db(), resident.id, created_by=g.user.id)
-    link = url_for("account.invite", token=token, _external=True)
-    return render_template("invite_made.html", resident=resident, link=link, days=accounts.INVITE_DAYS)
+    link = public_link(url_for("account.invite", token=token))
+    return render_template("invite_made.html", resident=resident, link=link, days=accounts.INVITE_DAYS,
+                           qr=qr_svg(link))
 
 
 @bp.route("/residents/<int:rid>/family/<int:uid>/remove", methods=["POST"])

@@ -7,7 +7,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from content import accounts, paths
+from content import accounts, paths, site
 from content.db import connect
 from content.durable import write_atomic
 from content.web.request_scope import clear_upload_tmp
@@ -55,6 +55,10 @@ def admin_config(test_config: dict[str, Any] | None = None) -> dict[str, Any]:
         WTF_CSRF_CHECK_DEFAULT=False,
     )
     config.update({k: v for k, v in cfg.items() if k not in ("DATA_DIR", "MAX_UPLOAD_BYTES")})
+    # The one place the public address is read: links handed to people are built from it.
+    site_config = cfg.get("SITE") or site.load(site.config_path(data))
+    config["SITE"] = site_config
+    config["PUBLIC_URL"] = site.check_public_url(cfg.get("PUBLIC_URL", site_config.public_url))
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = secret_key(data)
     return config
