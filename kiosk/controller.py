@@ -38,6 +38,7 @@ WATCHDOG_S = 2.0
 BLINK_S = 0.5
 EARLY_END_S = 1.0            # "ended" sooner than this after starting means no audio
 RECENT = 10
+PHYSICAL = "button "         # the source of an action from a physical button's gesture
 
 
 class PlayerLike(Protocol):
@@ -165,9 +166,14 @@ class Controller:
         if button is not None:
             if not button.press:
                 raise ActionError(f"The {text} button has no press action.")
-            self.post(parse_action(button.press, source))
+            action = parse_action(button.press, source)
         else:
-            self.post(parse_action(text, source))
+            action = parse_action(text, source)
+        if action.name == "shutdown":
+            # Only a long hold on the box itself powers it off: nothing on the network or the
+            # control socket can (see _act).
+            raise ActionError("Powering off is done on the box itself, by holding the staff button.")
+        self.post(action)
 
     def library_changed(self) -> None:
         self.post(_LibraryChanged())
@@ -325,7 +331,7 @@ class Controller:
         if not text:
             return
         try:
-            self._act(parse_action(text, source=f"button {gesture.button}"))
+            self._act(parse_action(text, source=f"{PHYSICAL}{gesture.button}"))
         except ActionError as exc:
             log.warning("%s", exc)
 
@@ -371,7 +377,11 @@ class Controller:
         elif name == "playlist":
             log.info("Playlists are not available yet (%s).", action.arg)
         elif name == "shutdown":
-            self._shutdown()
+            if action.source.startswith(PHYSICAL):
+                self._shutdown()
+            else:
+                log.warning("Ignored a shutdown from %s: only a hold on the box's own button powers it off.",
+                            action.source or "an unknown source")
 
     # ---- starting and stopping --------------------------------------------------------
 

@@ -23,10 +23,10 @@ ROOT = Path(__file__).resolve().parent.parent
 BASE, STEP = 300.0, 50.0
 
 
-def write_config(path: Path, data: Path, out: Path) -> Path:
+def write_config(path: Path, data: Path, out: Path, shutdown: list[str] = ()) -> Path:
     path.write_text(f"""
 data_dir = "{data}"
-shutdown_command = []
+shutdown_command = {json.dumps(list(shutdown))}
 [audio]
 output = "afile"
 file = "{out}"
@@ -140,3 +140,28 @@ def test_cli_refuses_a_broken_config_in_plain_words(tmp_path):
     cfg.write_text('[volume]\ncap = "loud"\n')
     done = cli(cfg, "run")
     assert done.returncode == 2 and "cap should be a number" in done.stderr
+
+
+def test_the_control_socket_cannot_power_the_box_off(lib, mary, tmp_path):
+    """Any process of the service user can reach the socket; powering off takes a hold on the
+    box's own staff button, so a press sent through the socket is refused in plain words."""
+    marker = tmp_path / "powered-off"
+    cfg = write_config(tmp_path / "kiosk.toml", lib.data, tmp_path / "o.wav", shutdown=["touch", str(marker)])
+    notify = Notifications(tmp_path / "notify.sock")
+    sock = lib.data / "kiosk.sock"
+    proc = start(cfg, notify)
+    try:
+        for button in ("shutdown", "SHUTDOWN", " shutdown ", "staff"):
+            done = cli(cfg, "press", button)
+            assert done.returncode != 0 and "Traceback" not in done.stderr, done.stderr
+        assert "holding the staff button" in cli(cfg, "press", "shutdown").stderr
+        answer = control.request(sock, {"cmd": "press", "button": "shutdown"})
+        assert answer["ok"] is False and "on the box itself" in answer["error"]
+        assert control.status(sock)["ok"] and proc.poll() is None      # still running
+        assert not marker.exists()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(15) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert not marker.exists()
