@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import queue
 import random
+import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field
@@ -103,7 +104,7 @@ class _Fade:
 class _Current:
     song: Song
     token: int
-    play_id: int
+    play_id: int | None                  # None when the history could not be written
     start_offset: float
     started: float                       # monotonic time play() was called
     playing_since: float | None = None
@@ -584,7 +585,10 @@ class Controller:
 
     def _mark_unplayable(self, song: Song, reason: str) -> None:
         log.warning("Skipping %s: %s", song.describe(), reason)
-        library.mark_unplayable(self._db, song.id, reason)
+        try:
+            library.mark_unplayable(self._db, song.id, reason)
+        except sqlite3.Error as exc:   # a full disk: skip it now, mark it another time
+            log.error("Could not mark %s as unplayable: %s", song.describe(), exc)
         self._upcoming = [s for s in self._upcoming if s != song.id]
 
     def _go_quiet(self, reason: str) -> None:

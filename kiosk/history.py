@@ -2,12 +2,20 @@
 
 Every write goes through `content.db.write` (BEGIN IMMEDIATE), so the admin writing at
 the same time never meets "database is locked".
+
+A write that fails (a full disk, a damaged or read-only library) is logged and dropped:
+the history loses a row, the music goes on. The kiosk never stops playing because it could
+not write down that it played.
 """
 from __future__ import annotations
 
+import functools
 import json
+import logging
+import sqlite3
+import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 import sqlite_utils
 
@@ -16,6 +24,31 @@ from content.timestamps import utc_iso
 
 RESUME_KEY = "resume"
 RESIDENT_KEY = "resident_id"
+LOG_EVERY_S = 60.0                 # a failing disk is logged once a minute, not four times a second
+log = logging.getLogger("kiosk.history")
+T = TypeVar("T")
+
+
+def _dropped_on_failure(method: Callable[..., T]) -> Callable[..., T | None]:
+    """Run a write; if the library cannot be written, log it (now and then) and return None."""
+    @functools.wraps(method)
+    def wrapped(self: "History", *args: Any, **kwargs: Any) -> T | None:
+        try:
+            result = method(self, *args, **kwargs)
+        except (sqlite3.Error, OSError) as exc:
+            self.dropped += 1
+            self._broken = True
+            now = time.monotonic()
+            if now - self._last_logged >= LOG_EVERY_S:
+                self._last_logged = now
+                log.error("Could not write the play history (%s): %s; the music goes on, %d write(s) dropped "
+                          "so far. Is the library's disk full?", method.__name__, exc, self.dropped)
+            return None
+        if self._broken:
+            self._broken = False
+            log.warning("The play history can be written again (%d write(s) were dropped).", self.dropped)
+        return result
+    return wrapped
 
 
 @dataclass(frozen=True)
@@ -28,7 +61,11 @@ class ResumePoint:
 class History:
     def __init__(self, db: sqlite_utils.Database) -> None:
         self._db = db
+        self.dropped = 0
+        self._broken = False
+        self._last_logged = -LOG_EVERY_S
 
+    @_dropped_on_failure
     def start(self, resident_id: int, song_id: int) -> int:
         with write(self._db):
             cur = self._db.execute(
@@ -37,21 +74,27 @@ class History:
             )
             return int(cur.lastrowid)
 
-    def end(self, play_id: int, seconds_heard: float, how: str) -> None:
+    @_dropped_on_failure
+    def end(self, play_id: int | None, seconds_heard: float, how: str) -> None:
+        if play_id is None:
+            return
         with write(self._db):
             self._db.execute(
                 "UPDATE plays SET ended_at = ?, seconds_heard = ?, ended_how = ? WHERE id = ?",
                 [utc_iso(), round(max(0.0, seconds_heard), 1), how, play_id],
             )
 
-    def progress(self, play_id: int, seconds_heard: float, resume: ResumePoint) -> None:
+    @_dropped_on_failure
+    def progress(self, play_id: int | None, seconds_heard: float, resume: ResumePoint) -> None:
         """Called every few seconds while music plays: if the power goes, the play row
         and the resume point are at most that old."""
         with write(self._db):
-            self._db.execute("UPDATE plays SET seconds_heard = ? WHERE id = ?",
-                             [round(max(0.0, seconds_heard), 1), play_id])
-            self.save_resume(resume)
+            if play_id is not None:
+                self._db.execute("UPDATE plays SET seconds_heard = ? WHERE id = ?",
+                                 [round(max(0.0, seconds_heard), 1), play_id])
+            self._save(RESUME_KEY, self._resume_value(resume))
 
+    @_dropped_on_failure
     def close_unfinished(self) -> int:
         """Plays left open by a power cut or a crash: end them as power_cut."""
         saved = self.load(RESUME_KEY) or {}
@@ -62,9 +105,13 @@ class History:
             )
             return cur.rowcount
 
+    @staticmethod
+    def _resume_value(point: ResumePoint) -> dict[str, Any]:
+        return {"resident_id": point.resident_id, "song_id": point.song_id,
+                "position": round(point.position, 2), "saved_at": utc_iso()}
+
     def save_resume(self, point: ResumePoint) -> None:
-        self.save(RESUME_KEY, {"resident_id": point.resident_id, "song_id": point.song_id,
-                               "position": round(point.position, 2), "saved_at": utc_iso()})
+        self.save(RESUME_KEY, self._resume_value(point))
 
     def load_resume(self) -> ResumePoint | None:
         raw = self.load(RESUME_KEY)
@@ -75,11 +122,16 @@ class History:
         except (KeyError, TypeError, ValueError):
             return None
 
+    @_dropped_on_failure
     def clear_resume(self) -> None:
         with write(self._db):
             self._db.execute("DELETE FROM kiosk_state WHERE key = ?", [RESUME_KEY])
 
+    @_dropped_on_failure
     def save(self, key: str, value: Any) -> None:
+        self._save(key, value)
+
+    def _save(self, key: str, value: Any) -> None:
         with write(self._db):
             self._db.execute(
                 "INSERT INTO kiosk_state (key, value) VALUES (?, ?) "
