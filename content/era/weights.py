@@ -57,6 +57,13 @@ class EraWeights:
     queue_gap: int = 10              # no song again within this many songs (a small library: a third of it)
     decade_min_songs: int = 8        # decade radio tops up from other residents below this
     fallback_factor: float = 0.5     # other residents' songs weigh less than the resident's own
+    positive_lift: float = 0.25      # each positive reaction lifts a song by this much...
+    positive_lift_most: float = 2.0  # ...up to this many times its weight
+    negative_sink: float = 0.5       # each negative reaction multiplies its weight by this...
+    negative_sink_most: float = 0.1  # ...down to this fraction
+    keeper_boost: float = 1.5        # the music detective's keepers come up more often
+    mode_min_songs: int = 5          # a time-of-day mode widens its choice below this many songs
+    calm_max_bpm: float = 80.0       # calm: slower than this (DESIGN: about 80 BPM)
 
     def era_weight(self, song_year: int | None, birth_year: int | None) -> float:
         if birth_year is None:
