@@ -7,9 +7,10 @@ PY := $(VENV)/bin/python
 DATA ?= $(CURDIR)/var
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-# What the product needs on every machine, and what only the tests need.
-APT_RUN := libvlc5 libvlc-bin vlc-plugin-base python3-venv
-APT_TEST := chromium shellcheck systemd nodejs
+# What the product needs on every machine, and what only the tests need. Pango and a font
+# are for the care report's PDF; poppler-utils lets the tests look at it.
+APT_RUN := libvlc5 libvlc-bin vlc-plugin-base python3-venv libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
+APT_TEST := chromium shellcheck systemd nodejs poppler-utils
 STAMP := $(VENV)/.stamp
 
 .PHONY: run test test-fast test-slow bench setup setup-test check clean
