@@ -36,7 +36,8 @@ def resident_song_page(db: sqlite_utils.Database, resident_id: int, *, query: st
         f"""
         WITH page AS MATERIALIZED (
             SELECT s.id, s.sha256, s.ext, s.title, s.artist, s.year, s.year_source, s.year_confidence,
-                   s.duration, s.unplayable, rs.favourite, rs.never_play, rs.never_play_reason, rs.note
+                   s.duration, s.unplayable, rs.favourite, rs.never_play, rs.never_play_reason, rs.note,
+                   rs.detective, rs.feel
             FROM resident_songs rs JOIN songs s ON s.id = rs.song_id
             WHERE {where}
             ORDER BY rs.never_play, s.artist COLLATE NOCASE, s.title COLLATE NOCASE
@@ -62,7 +63,7 @@ def recent_plays(db: sqlite_utils.Database, resident_id: int, limit: int = 50) -
 def resident_song(db: sqlite_utils.Database, resident_id: int, song_id: int) -> dict[str, Any] | None:
     """A song with this resident's own entry for it, or None when they do not have it."""
     rows = list(db.query(
-        "SELECT s.*, rs.favourite, rs.never_play, rs.never_play_reason, rs.note, rs.added_by "
+        "SELECT s.*, rs.favourite, rs.never_play, rs.never_play_reason, rs.note, rs.added_by, rs.detective, rs.feel "
         "FROM resident_songs rs JOIN songs s ON s.id = rs.song_id WHERE rs.resident_id = ? AND rs.song_id = ?",
         [resident_id, song_id]))
     return rows[0] if rows else None

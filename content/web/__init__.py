@@ -2,7 +2,8 @@
 
 `create_app(test_config)` builds it (flaskr-style); `python -m content.web` serves it with
 waitress. Blueprints by area: account (login, setup, invites), residents, songs, upload,
-kiosk (now playing and the on-screen button panel). Settings are in `settings`, what runs
+kiosk (now playing and the on-screen button panel), care (reactions, the music detective,
+times of day, the care-plan report), privacy (a resident's export and deletion). Settings are in `settings`, what runs
 around every view in `hooks`; the rules the views apply live in `content`.
 """
 from __future__ import annotations
@@ -22,8 +23,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(settings.admin_config(test_config))
     settings.prepare_data(app.config)
     hooks.install_checks(app)
-    from content.web import account_pages, kiosk_pages, resident_pages, song_pages, upload_pages
-    for module in (account_pages, resident_pages, song_pages, upload_pages, kiosk_pages):
+    from content.web import (account_pages, care_pages, kiosk_pages, privacy_pages, resident_pages, song_pages,
+                             upload_pages)
+    for module in (account_pages, resident_pages, song_pages, upload_pages, kiosk_pages, care_pages, privacy_pages):
         app.register_blueprint(module.bp)
     app.view_functions["static"] = public(app.view_functions["static"])
     hooks.install_answers(app)

@@ -7,6 +7,8 @@ that no route escapes them:
   login_required  any signed-in account
   staff_required  staff only (403 for family)
   resident_view   a resident-scoped page: `rid` in the URL; 404 unless the account may see them
+  staff_resident_view  a resident-scoped page for staff only (a care decision, an export):
+                  403 for family, 404 unless the account may see the resident
   song_file_view  a stored song file; 404 unless a resident the account may see has it
 """
 from __future__ import annotations
@@ -53,7 +55,10 @@ def check_access(csrf) -> object | None:
             return _to_login()
         if access == "staff" and not g.user.is_staff:
             abort(403)
-        if access == "resident" and not accounts.may_see(get_db(), g.user, (request.view_args or {}).get("rid", -1)):
+        if access == "staff_resident" and not g.user.is_staff:
+            abort(403)
+        if access in ("resident", "staff_resident") and not accounts.may_see(
+                get_db(), g.user, (request.view_args or {}).get("rid", -1)):
             abort(404)
     if request.method not in _SAFE_METHODS:
         csrf.protect()
@@ -125,6 +130,21 @@ def resident_view(view: Callable) -> Callable:
             abort(404)
         return view(resident=library.get_resident(db, rid), **kwargs)
     return _mark(wrapped, "resident")
+
+
+def staff_resident_view(view: Callable) -> Callable:
+    """Like resident_view, for staff only: family get 403 before anything is read."""
+    @functools.wraps(view)
+    def wrapped(rid: int, **kwargs):
+        if g.user is None:
+            return _to_login()
+        if not g.user.is_staff:
+            abort(403)
+        db = get_db()
+        if not accounts.may_see(db, g.user, rid):
+            abort(404)
+        return view(resident=library.get_resident(db, rid), **kwargs)
+    return _mark(wrapped, "staff_resident")
 
 
 def song_file_view(view: Callable) -> Callable:
