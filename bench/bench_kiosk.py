@@ -112,7 +112,7 @@ def safety(tmp: Path) -> tuple[list[float], list[float]]:
     from content.db import connect, write
     from kiosk.app import Kiosk
     from kiosk.config import from_dict
-    from kiosk.history import History, ResumePoint
+    from content.plays import History, ResumePoint
     from tests.pcm import PcmMeter
 
     data = tmp / "safe"

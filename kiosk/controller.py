@@ -26,7 +26,7 @@ from content.queue import next_songs
 from kiosk.actions import PANEL_BUTTONS, Action, ActionError, ButtonEvent, parse_action
 from kiosk.config import KioskConfig
 from kiosk.gestures import Gestures, Timings
-from kiosk.history import History, ResumePoint
+from content.plays import History, ResumePoint
 from kiosk.player import PlayerEvent
 from kiosk.sdnotify import SdNotify
 

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from content import control, library
-from kiosk.history import History, ResumePoint
+from content.plays import History, ResumePoint
 from tests.pcm import PcmMeter
 from tests.test_kiosk_support import (
     GPIO, PINS, add_song, click, config, settled, start_kiosk, tones_heard, wait_for, wait_until,

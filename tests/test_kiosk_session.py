@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from content import library
-from kiosk.history import History, ResumePoint
+from content.plays import History, ResumePoint
 from tests.pcm import PcmMeter
 from tests.test_kiosk_support import (
     GPIO, add_song, add_song_with_coda, config, start_kiosk, tone_runs, tones_heard, wait_for,
