@@ -210,3 +210,68 @@ def song_users(db: sqlite_utils.Database, song_id: int) -> list[str]:
         "SELECT r.name FROM resident_songs rs JOIN residents r ON r.id = rs.resident_id WHERE rs.song_id = ? ORDER BY r.name",
         [song_id],
     )]
+
+
+# --- what the kiosk asks -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SongFile:
+    """A song as the player needs it: what to say, how long it is, which stored file."""
+
+    id: int
+    title: str
+    artist: str
+    year: int | None
+    duration: float
+    filename: str
+
+    def describe(self) -> str:
+        text = self.title
+        if self.artist:
+            text += f" - {self.artist}"
+        if self.year:
+            text += f" ({self.year})"
+        return text
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a song stands for a resident now: does it still exist, is it theirs, may it play."""
+
+    exists: bool
+    theirs: bool
+    never_play: bool
+
+
+def song_file(db: sqlite_utils.Database, song_id: int) -> SongFile | None:
+    row = db.execute("SELECT id, title, artist, year, duration, sha256, ext FROM songs WHERE id = ?",
+                     [song_id]).fetchone()
+    if not row:
+        return None
+    return SongFile(row[0], row[1], row[2] or "", row[3], float(row[4] or 0), f"{row[5]}.{row[6]}")
+
+
+def may_play(db: sqlite_utils.Database, resident_id: int, song_id: int) -> bool:
+    """The resident has this song, it is not red-flagged, and its file can be played."""
+    row = db.execute(
+        "SELECT rs.never_play, s.unplayable FROM resident_songs rs JOIN songs s ON s.id = rs.song_id "
+        "WHERE rs.resident_id = ? AND rs.song_id = ?", [resident_id, song_id]).fetchone()
+    return bool(row) and not row[0] and not row[1]
+
+
+def standing(db: sqlite_utils.Database, resident_id: int, song_id: int) -> Standing:
+    flag = db.execute("SELECT never_play FROM resident_songs WHERE resident_id = ? AND song_id = ?",
+                      [resident_id, song_id]).fetchone()
+    exists = db.execute("SELECT 1 FROM songs WHERE id = ?", [song_id]).fetchone() is not None
+    return Standing(exists=exists, theirs=flag is not None, never_play=bool(flag and flag[0]))
+
+
+def song_count(db: sqlite_utils.Database, resident_id: int) -> int:
+    return db.execute("SELECT COUNT(*) FROM resident_songs WHERE resident_id = ?", [resident_id]).fetchone()[0]
+
+
+def decades(db: sqlite_utils.Database, resident_id: int) -> list[int]:
+    """The decades of the resident's songs that may play (for decade buttons)."""
+    return [row[0] for row in db.execute(
+        "SELECT DISTINCT (s.year / 10) * 10 FROM resident_songs rs JOIN songs s ON s.id = rs.song_id "
+        "WHERE rs.resident_id = ? AND s.year IS NOT NULL AND rs.never_play = 0 ORDER BY 1", [resident_id])]

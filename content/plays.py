@@ -1,5 +1,7 @@
-"""What the kiosk writes: play history, and its own state kept across restarts.
+"""Play history and the kiosk's own state kept across restarts: what the kiosk writes.
 
+`PlayEnd` is the one vocabulary for how a play ended, shared by the kiosk (which writes
+it), the queue (early skips sink a song) and the admin (which puts it into words).
 Every write goes through `content.db.write` (BEGIN IMMEDIATE), so the admin writing at
 the same time never meets "database is locked".
 
@@ -15,12 +17,30 @@ import logging
 import sqlite3
 import time
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Callable, TypeVar
 
 import sqlite_utils
 
 from content.db import write
 from content.timestamps import utc_iso
+
+
+class PlayEnd(StrEnum):
+    """How a play ended, as stored in plays.ended_how."""
+
+    FINISHED = "finished"
+    NEXT = "next"
+    PREVIOUS = "previous"
+    STOPPED = "stopped"
+    ERROR = "error"
+    SESSION_END = "session_end"
+    RED_FLAG = "red_flag"
+    REMOVED = "removed"          # taken out of the resident's songs while it played
+    POWER_CUT = "power_cut"
+
+
+SKIPS = (PlayEnd.NEXT, PlayEnd.PREVIOUS)
 
 RESUME_KEY = "resume"
 RESIDENT_KEY = "resident_id"
@@ -75,13 +95,13 @@ class History:
             return int(cur.lastrowid)
 
     @_dropped_on_failure
-    def end(self, play_id: int | None, seconds_heard: float, how: str) -> None:
+    def end(self, play_id: int | None, seconds_heard: float, how: PlayEnd) -> None:
         if play_id is None:
             return
         with write(self._db):
             self._db.execute(
                 "UPDATE plays SET ended_at = ?, seconds_heard = ?, ended_how = ? WHERE id = ?",
-                [utc_iso(), round(max(0.0, seconds_heard), 1), how, play_id],
+                [utc_iso(), round(max(0.0, seconds_heard), 1), str(how), play_id],
             )
 
     @_dropped_on_failure
@@ -100,10 +120,18 @@ class History:
         saved = self.load(RESUME_KEY) or {}
         with write(self._db):
             cur = self._db.execute(
-                "UPDATE plays SET ended_at = COALESCE(?, started_at), ended_how = 'power_cut' WHERE ended_at IS NULL",
-                [saved.get("saved_at")],
+                "UPDATE plays SET ended_at = COALESCE(?, started_at), ended_how = ? WHERE ended_at IS NULL",
+                [saved.get("saved_at"), str(PlayEnd.POWER_CUT)],
             )
             return cur.rowcount
+
+    def recent_songs(self, resident_id: int, limit: int) -> list[int]:
+        """The songs this resident heard last, oldest first, from `plays`: after a restart
+        they rest as they would have within one run."""
+        rows = self._db.execute(
+            "SELECT song_id FROM plays WHERE resident_id = ? AND song_id IS NOT NULL ORDER BY id DESC LIMIT ?",
+            [resident_id, limit]).fetchall()
+        return [r[0] for r in reversed(rows)]
 
     @staticmethod
     def _resume_value(point: ResumePoint) -> dict[str, Any]:

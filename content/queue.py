@@ -35,6 +35,7 @@ from content.care import modes as care_modes
 from content.care.modes import Mode, Pace, fits
 from content.era import weights as era_weights
 from content.era.weights import EraWeights
+from content.plays import SKIPS
 from content.timestamps import parse_utc
 
 
@@ -250,9 +251,9 @@ def _shuffle(
 # known and the modes go by people's marks alone.
 TEMPO_SQL = "NULL"
 
-_HISTORY_SQL = """
+_HISTORY_SQL = f"""
 SELECT song_id,
-       SUM(ended_how IN ('next', 'previous') AND seconds_heard < ?) AS early_skips,
+       SUM(ended_how IN ({", ".join(f"'{how}'" for how in SKIPS)}) AND seconds_heard < ?) AS early_skips,
        MAX(started_at) AS last
 FROM plays WHERE resident_id = ? GROUP BY song_id
 """

@@ -1,15 +1,18 @@
 """What the pages call the library's codes, in words a family member reads."""
 from __future__ import annotations
 
+from content.plays import PlayEnd
+
 ENDED_WORDS = {
-    "finished": "played to the end",
-    "next": "skipped to the next song",
-    "previous": "went back a song",
-    "stopped": "stopped with the button",
-    "error": "could not play",
-    "session_end": "session time ended",
-    "red_flag": "stopped: marked never play",
-    "power_cut": "power went off",
+    PlayEnd.FINISHED: "played to the end",
+    PlayEnd.NEXT: "skipped to the next song",
+    PlayEnd.PREVIOUS: "went back a song",
+    PlayEnd.STOPPED: "stopped with the button",
+    PlayEnd.ERROR: "could not play",
+    PlayEnd.SESSION_END: "session time ended",
+    PlayEnd.RED_FLAG: "stopped: marked never play",
+    PlayEnd.REMOVED: "stopped: taken out of the songs",
+    PlayEnd.POWER_CUT: "power went off",
     None: "still playing, or not recorded",
 }
 YEAR_SOURCE_WORDS = {
