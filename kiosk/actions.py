@@ -6,10 +6,15 @@ Every input (GPIO, USB keys, the terminal, the control socket) ends up as either
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Mapping
+
+if TYPE_CHECKING:
+    from kiosk.config import ButtonConfig
 
 SIMPLE = ("play", "stop", "next", "previous", "volume_up", "volume_down", "shutdown")
 WITH_ARGUMENT = ("resident", "decade", "playlist")
 PANEL_BUTTONS = ("play", "stop", "next", "previous", "volume_up", "volume_down")
+PHYSICAL = "button "         # the source of an action from a physical button's gesture
 
 
 class ActionError(ValueError):
@@ -59,6 +64,27 @@ def parse_action(text: str, source: str = "") -> Action:
     if not arg:
         raise ActionError(f"'{text}' needs a value after the colon, e.g. {name}:{_example(name)}.")
     return Action(name, " ".join(arg.split()), source)
+
+
+def for_press(buttons: Mapping[str, "ButtonConfig"], text: str, source: str) -> Action:
+    """A button's name (its press action) or an action written out, from the panel,
+    terminal or CLI. Raises ActionError for a name the kiosk does not know, and for a
+    shutdown: only a long hold on the box itself powers it off, nothing on the network or
+    the control socket can."""
+    button = buttons.get(text)
+    if button is not None and not button.press:
+        raise ActionError(f"The {text} button has no press action.")
+    action = parse_action(button.press if button is not None else text, source)
+    if action.name == "shutdown":
+        raise ActionError("Powering off is done on the box itself, by holding the staff button.")
+    return action
+
+
+def for_gesture(buttons: Mapping[str, "ButtonConfig"], button: str, kind: str) -> Action | None:
+    """What a recognised press or hold on a physical button asks for (None: nothing)."""
+    config = buttons.get(button)
+    text = (config.press if kind == "press" else config.hold) if config else ""
+    return parse_action(text, source=f"{PHYSICAL}{button}") if text else None
 
 
 def _example(name: str) -> str:

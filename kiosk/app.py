@@ -9,7 +9,8 @@ from typing import Any, Callable
 from content.db import connect
 from kiosk.config import KioskConfig
 from kiosk.control_server import ControlServer
-from kiosk.controller import Controller, NoLights
+from kiosk.controller import Controller
+from kiosk.lights import NoLights
 from kiosk.gpio import GpioPanel, load_gpio
 from kiosk.player import PcmSink, Player
 from kiosk.sdnotify import SdNotify

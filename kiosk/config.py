@@ -36,6 +36,8 @@ class VolumeConfig:
     fade_out_s: float = 1.0
     session_fade_out_s: float = 5.0
     red_flag_fade_s: float = 0.3
+    change_fade_s: float = 0.5
+    quit_fade_s: float = 1.0
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """python-vlc behind a small interface: one MediaPlayer, our own queue outside it.
 
-Only the controller thread calls this. VLC's event callbacks only forward a
+Only the controller thread calls this (through `kiosk.playback` and `kiosk.mixer`). VLC's event callbacks only forward a
 `PlayerEvent` to the controller's queue: libvlc must not be called from its own handlers.
 
 Loudness has two layers. The instance's software gain is set once to the cap, so no
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Callable, Protocol
 
@@ -25,12 +26,18 @@ import vlc
 from kiosk.config import AudioConfig
 
 
+class PlayerEventKind(StrEnum):
+    PLAYING = "playing"
+    ENDED = "ended"
+    ERROR = "error"
+
+
 @dataclass(frozen=True)
 class PlayerEvent:
     """Something VLC reported about the media started with `token`."""
 
     token: int
-    kind: str          # "playing" | "ended" | "error"
+    kind: PlayerEventKind
     t: float
 
 
@@ -43,7 +50,8 @@ class PcmSink(Protocol):
 START_GUARD_S = 0.25
 GUARD_PREAMP_DB = -20.0
 
-_STATES = {vlc.State.Playing: "playing", vlc.State.Ended: "ended", vlc.State.Error: "error"}
+_KINDS = {vlc.State.Playing: PlayerEventKind.PLAYING, vlc.State.Ended: PlayerEventKind.ENDED,
+          vlc.State.Error: PlayerEventKind.ERROR}
 
 
 def vlc_args(audio: AudioConfig, cap: int) -> list[str]:
@@ -123,7 +131,7 @@ class Player:
         return token
 
     def _forward(self, token: int, state: object) -> None:
-        kind = _STATES.get(state)  # type: ignore[arg-type]
+        kind = _KINDS.get(state)  # type: ignore[arg-type]
         if kind:
             self._notify(PlayerEvent(token, kind, time.monotonic()))
 
