@@ -170,8 +170,9 @@ def set_song_flags(
 
 def mark_unplayable(db: sqlite_utils.Database, song_id: int, reason: str) -> None:
     with write(db):
-        db.execute("UPDATE songs SET unplayable = 1, unplayable_reason = ? WHERE id = ?", [reason, song_id])
-        audit(db, "song.unplayable", song_id=song_id, detail={"reason": reason})
+        cur = db.execute("UPDATE songs SET unplayable = 1, unplayable_reason = ? WHERE id = ?", [reason, song_id])
+        if cur.rowcount:         # a song deleted while it played has nothing left to mark
+            audit(db, "song.unplayable", song_id=song_id, detail={"reason": reason})
 
 
 def audit(

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from kiosk.config import ButtonConfig
 
 SIMPLE = ("play", "stop", "next", "previous", "volume_up", "volume_down", "shutdown")
-WITH_ARGUMENT = ("resident", "decade", "playlist")
+WITH_ARGUMENT = ("resident", "decade")
 PANEL_BUTTONS = ("play", "stop", "next", "previous", "volume_up", "volume_down")
 PHYSICAL = "button "         # the source of an action from a physical button's gesture
 
@@ -52,6 +52,9 @@ def parse_action(text: str, source: str = "") -> Action:
             raise ActionError(f"'{text}' needs a value after a colon, e.g. {name}:{_example(name)}.")
         raise ActionError(f"'{text}' is not something the kiosk can do.")
     arg = arg.strip()
+    if name == "playlist":
+        raise ActionError(f"'{text}': playlists are not available yet. A button can play a resident's "
+                          "music (resident:Mary) or a decade (decade:1950).")
     if name not in WITH_ARGUMENT:
         raise ActionError(f"'{text}' is not something the kiosk can do.")
     if name == "decade":
@@ -88,4 +91,4 @@ def for_gesture(buttons: Mapping[str, "ButtonConfig"], button: str, kind: str) -
 
 
 def _example(name: str) -> str:
-    return {"resident": "Mary", "decade": "1950", "playlist": "hymns"}[name]
+    return {"resident": "Mary", "decade": "1950"}[name]

@@ -89,13 +89,13 @@ def test_due_says_when_to_wake_up():
 @pytest.mark.parametrize("text, action", [
     ("play", Action("play")), ("Volume-Up", Action("volume_up")), ("decade:1950", Action("decade", "1950")),
     ("decade:1950s", Action("decade", "1950")), ("resident: Mary  Smith", Action("resident", "Mary Smith")),
-    ("playlist:hymns", Action("playlist", "hymns")), ("decade:all", Action("decade", "")),
+    ("decade:all", Action("decade", "")),
 ])
 def test_action_names(text, action):
     assert parse_action(text) == action
 
 
-@pytest.mark.parametrize("text", ["dance", "decade:1955", "resident:", "resident", "next:3"])
+@pytest.mark.parametrize("text", ["dance", "decade:1955", "resident:", "resident", "next:3", "playlist:hymns"])
 def test_unknown_actions_are_refused_plainly(text):
     with pytest.raises(ActionError):
         parse_action(text)
