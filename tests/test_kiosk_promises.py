@@ -8,22 +8,8 @@ import pytest
 from content import control, curation, library
 from kiosk.actions import ActionError
 from kiosk.config import ConfigError, from_dict
-from tests.test_kiosk_support import GPIO, add_song, config, start_kiosk, wait_for
-
-
-@pytest.fixture
-def kiosks():
-    started = []
-
-    def make(cfg):
-        k = start_kiosk(cfg)
-        started.append(k)
-        return k
-
-    yield make
-    for k in started:
-        k.stop()
-    GPIO.cleanup()
+from tests.test_kiosk_session import kiosks  # noqa: F401  (the same fixture: kiosks stopped after the test)
+from tests.test_kiosk_support import add_song, config, wait_for
 
 
 def status(k):
