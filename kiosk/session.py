@@ -29,11 +29,8 @@ class Session:
     def __init__(self, config: KioskConfig, db: sqlite_utils.Database, history: History, mixer: Mixer,
                  tracklist: Tracklist, clock: Callable[[], float]) -> None:
         self.config = config
-        self._db = db
-        self._history = history
-        self._mixer = mixer
-        self._tracklist = tracklist
-        self._clock = clock
+        self._db, self._history, self._clock = db, history, clock
+        self._mixer, self._tracklist = mixer, tracklist      # told of each new resident
         self.resident: library.Resident | None = None
         self.quiet_reason: str | None = None
         self.ends: float | None = None
