@@ -210,26 +210,22 @@ def main() -> int:
                       f"p95 {p95:.1f} ms (target <= 150 ms), {len(body) // 1024} KB")
             # Right after a change (a favourite tapped), when the page works everything out afresh.
             song_id = db.execute("SELECT song_id FROM resident_songs WHERE resident_id = ? LIMIT 1", [busy.id]).fetchone()[0]
-            times = []
-            for i in range(20):
-                assert s.post_form(f"/residents/{busy.id}/songs/{song_id}/favourite",
-                                   {"favourite": str(i % 2), "back": "list"}) == 302
-                t0 = time.perf_counter()
-                status, body = s.get(f"/residents/{busy.id}")
-                times.append((time.perf_counter() - t0) * 1000)
-            times.sort()
-            print(f"resident page, {n} songs, first page just after a favourite is tapped: "
-                  f"median {statistics.median(times):.1f} ms, p95 {times[int(0.95 * len(times)) - 1]:.1f} ms")
+            def page_after(change, what: str) -> None:
+                times = []
+                for i in range(20):
+                    assert s.post_form(*change(i)) == 302
+                    t0 = time.perf_counter()
+                    s.get(f"/residents/{busy.id}")
+                    times.append((time.perf_counter() - t0) * 1000)
+                times.sort()
+                print(f"resident page, {n} songs, first page just after {what}: "
+                      f"median {statistics.median(times):.1f} ms, p95 {times[int(0.95 * len(times)) - 1]:.1f} ms")
+
+            page_after(lambda i: (f"/residents/{busy.id}/songs/{song_id}/favourite",
+                                  {"favourite": str(i % 2), "back": "list"}), "a favourite is tapped")
             # After a title changes, the teenage-years suggestions are worked out afresh.
-            times = []
-            for i in range(20):
-                assert s.post_form(f"/residents/{busy.id}/songs/{song_id}", {"title": f"Renamed {i}", "artist": "Band"}) == 302
-                t0 = time.perf_counter()
-                status, body = s.get(f"/residents/{busy.id}")
-                times.append((time.perf_counter() - t0) * 1000)
-            times.sort()
-            print(f"resident page, {n} songs, first page just after a title changed: "
-                  f"median {statistics.median(times):.1f} ms, p95 {times[int(0.95 * len(times)) - 1]:.1f} ms")
+            page_after(lambda i: (f"/residents/{busy.id}/songs/{song_id}", {"title": f"Renamed {i}", "artist": "Band"}),
+                       "a title changed")
         finally:
             proc.terminate()
             proc.wait(10)
