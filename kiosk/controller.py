@@ -230,7 +230,6 @@ class Controller(Loop):
         self._quitting = True
         self.notifier.stopping()
         if self.playback.current is not None and self.playback.state is not PlaybackState.STOPPED:
-            self.playback.state = PlaybackState.PLAYING
             self.playback.fade_out(min(self.config.volume.fade_out_s, self.config.volume.quit_fade_s), PlayEnd.STOPPED)
         else:
             self._done = True

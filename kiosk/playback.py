@@ -237,7 +237,6 @@ class Playback:
         else:
             return
         self._say(f"Stopping {current.song.describe()}: it was {words}.")
-        self.state = PlaybackState.PLAYING
         self.fade_out(self.config.volume.red_flag_fade_s, how)
         self._history.clear_resume()
 
