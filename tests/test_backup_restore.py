@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from content import backup as backupmod
+from content import restore as restoremod
 from content import db as dbmod
 from content import ingest, integrity, library, media
 from content.db import LibraryError
@@ -96,7 +97,7 @@ def test_backup_then_restore_gives_the_same_library_files_and_history(lib, tmp_p
     assert [p.name for p in out.parent.iterdir()] == ["evergreen.tar"]  # no partial files left beside it
 
     new = tmp_path / "new-pi"
-    restored = backupmod.restore(out, new / "library.db", new / "media", in_use=nobody)
+    restored = restoremod.restore(out, new / "library.db", new / "media", in_use=nobody)
     assert (restored.residents, restored.songs, restored.plays) == (2, 3, 5)
     assert dump(new / "library.db") == before
     assert files(new / "media") == media_before
@@ -147,7 +148,7 @@ def test_backup_is_consistent_while_the_library_is_being_written(lib, tmp_path):
     for i, (result, before, after) in enumerate(spans):
         assert after > before, f"backup {i} ran while no play was written"
         target = tmp_path / f"restore{i}"
-        backupmod.restore(result.path, target / "library.db", target / "media", in_use=nobody)
+        restoremod.restore(result.path, target / "library.db", target / "media", in_use=nobody)
         conn = sqlite3.connect(str(target / "library.db"))
         try:
             assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -174,10 +175,10 @@ def test_restore_refuses_a_library_with_content_unless_forced(lib, tmp_path):
     media_before = files(other / "media")
 
     with pytest.raises(LibraryError, match="--force"):
-        backupmod.restore(out, other / "library.db", other / "media", in_use=nobody)
+        restoremod.restore(out, other / "library.db", other / "media", in_use=nobody)
     assert dump(other / "library.db") == before and files(other / "media") == media_before
 
-    result = backupmod.restore(out, other / "library.db", other / "media", force=True, in_use=nobody)
+    result = restoremod.restore(out, other / "library.db", other / "media", force=True, in_use=nobody)
     assert result.replaced and result.removed_files == 1  # the old library's only song
     assert dump(other / "library.db") == dump(lib.db_path)
     assert files(other / "media") == files(lib.media)
@@ -239,7 +240,7 @@ def test_a_damaged_backup_is_refused_and_changes_nothing(lib, tmp_path, damage, 
     before, media_before = dump(lib.db_path), files(lib.media)
     lib.db.close()
     with pytest.raises(LibraryError, match=message):
-        backupmod.restore(bad, lib.db_path, lib.media, force=True, in_use=nobody)
+        restoremod.restore(bad, lib.db_path, lib.media, force=True, in_use=nobody)
     assert dump(lib.db_path) == before
     assert files(lib.media) == media_before
     assert not list(target.glob(".restore-*"))
@@ -260,7 +261,7 @@ def test_restore_refuses_while_evergreen_has_the_library_open(lib, tmp_path):
     try:
         assert holder.stdout.readline().strip() == "open"
         with pytest.raises(LibraryError, match=rf"in use by pid {holder.pid}.*systemctl stop"):
-            backupmod.restore(out, lib.db_path, lib.media, force=True)
+            restoremod.restore(out, lib.db_path, lib.media, force=True)
     finally:
         holder.stdin.close()
         holder.wait(timeout=10)
@@ -326,7 +327,7 @@ def test_run_as_root_the_library_work_is_done_as_the_data_folders_owner(lib, tmp
     new = open_tmp / "pi"
     new.mkdir()
     os.chown(new, service_uid, service_gid)
-    backupmod.restore(out, new / "library.db", new / "media", in_use=nobody)
+    restoremod.restore(out, new / "library.db", new / "media", in_use=nobody)
     owned = [new / "library.db", *(new / "media").rglob("*"), new / "media"]
     assert _owners(owned) == {(service_uid, service_gid)}
     # A backup run as root opens the (WAL) database, which leaves -wal/-shm files behind:
@@ -394,7 +395,7 @@ def test_a_restore_cut_off_at_any_moment_leaves_the_old_or_the_new_library_whole
     subprocess.run(argv, cwd=REPO, env=env, capture_output=True, check=True, timeout=120)
     whole = time.monotonic() - started
     assert dump(data / "library.db") == new_state
-    backupmod.restore(old_copy, data / "library.db", data / "media", force=True, in_use=nobody)
+    restoremod.restore(old_copy, data / "library.db", data / "media", force=True, in_use=nobody)
 
     outcomes = []
     cuts = 0
@@ -418,7 +419,7 @@ def test_a_restore_cut_off_at_any_moment_leaves_the_old_or_the_new_library_whole
         assert state in (old_state, new_state)
         outcomes.append("new" if state == new_state else "old")
         if state == new_state:  # start again from the old library
-            backupmod.restore(old_copy, data / "library.db", data / "media", force=True, in_use=nobody)
+            restoremod.restore(old_copy, data / "library.db", data / "media", force=True, in_use=nobody)
     lib.db = dbmod.connect(lib.db_path)
 
 
@@ -430,7 +431,7 @@ def test_a_library_that_had_lost_a_file_still_backs_up_and_restores_with_a_warni
     result = backupmod.backup(lib.db_path, lib.media, out)
     assert result.missing == [lost.name] and result.files == 2
     new = tmp_path / "new"
-    restored = backupmod.restore(out, new / "library.db", new / "media", in_use=nobody)
+    restored = restoremod.restore(out, new / "library.db", new / "media", in_use=nobody)
     assert restored.missing == [lost.name] and restored.songs == 3
     db = dbmod.connect(new / "library.db")
     try:

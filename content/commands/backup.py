@@ -5,6 +5,7 @@ import argparse
 from pathlib import Path
 
 from content import backup as backupmod
+from content import restore as restoremod
 
 
 def register(sub, common: argparse.ArgumentParser) -> None:
@@ -34,7 +35,7 @@ def run_backup(args, ctx) -> int:
 
 
 def run_restore(args, ctx) -> int:
-    result = backupmod.restore(args.file, ctx.db_path, ctx.media, force=args.force)
+    result = restoremod.restore(args.file, ctx.db_path, ctx.media, force=args.force)
     print(f"Restored {result.residents} residents, {result.songs} songs and {result.plays} plays "
           f"({result.files} media files) into {ctx.data_dir}.", file=ctx.out)
     if result.missing:
