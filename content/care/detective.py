@@ -18,6 +18,7 @@ import sqlite_utils
 from content import library
 from content.care.reactions import ReactionKind
 from content.db import LibraryError, write
+from content.plays import PlayEnd
 from content.timestamps import utc_iso
 
 
@@ -104,12 +105,12 @@ def evidence(db: sqlite_utils.Database, resident_id: int, *, rules: Rules = Rule
         """SELECT s.id, s.title, s.artist, s.year, rs.detective, rs.favourite,
                   (SELECT COUNT(*) FROM plays p WHERE p.song_id = s.id AND +p.resident_id = :rid),
                   (SELECT COUNT(*) FROM plays p WHERE p.song_id = s.id AND +p.resident_id = :rid
-                       AND p.ended_how IN ('next', 'previous') AND p.seconds_heard < :early),
+                       AND p.ended_how IN (:skip1, :skip2) AND p.seconds_heard < :early),
                   (SELECT MAX(started_at) FROM plays p WHERE p.song_id = s.id AND +p.resident_id = :rid)
            FROM resident_songs rs JOIN songs s ON s.id = rs.song_id
            WHERE rs.resident_id = :rid AND rs.never_play = 0
            ORDER BY s.artist COLLATE NOCASE, s.title COLLATE NOCASE""",
-        {"rid": resident_id, "early": rules.early_skip_seconds}).fetchall()
+        {"rid": resident_id, "early": rules.early_skip_seconds, "skip1": PlayEnd.NEXT, "skip2": PlayEnd.PREVIOUS}).fetchall()
     counts: dict[int, list[int]] = {}
     for song_id, kind, n in db.execute(
             "SELECT song_id, reaction, COUNT(*) FROM reactions WHERE resident_id = ? AND song_id IS NOT NULL "

@@ -25,6 +25,7 @@ from content.care import detective, reactions
 from content.care.detective import Detective
 from content.care.reactions import Reaction, ReactionKind
 from content.db import LibraryError
+from content.plays import PlayEnd
 from content.timestamps import utc_iso
 
 SESSION_GAP = _dt.timedelta(minutes=10)
@@ -33,15 +34,15 @@ TOP_SONGS = 10
 
 # How a session ended, from how its last song ended.
 SESSION_END_WORDS = {
-    "session_end": "The session's time was up",
-    "stopped": "Stopped with the button",
-    "red_flag": "A song was red-flagged",
-    "removed": "A song was taken away",
-    "power_cut": "The power went off",
-    "error": "A song could not play",
-    "finished": "The music ran out",
-    "next": "Stopped after a skip",
-    "previous": "Stopped after going back",
+    PlayEnd.SESSION_END: "The session's time was up",
+    PlayEnd.STOPPED: "Stopped with the button",
+    PlayEnd.RED_FLAG: "A song was red-flagged",
+    PlayEnd.REMOVED: "A song was taken away",
+    PlayEnd.POWER_CUT: "The power went off",
+    PlayEnd.ERROR: "A song could not play",
+    PlayEnd.FINISHED: "The music ran out",
+    PlayEnd.NEXT: "Stopped after a skip",
+    PlayEnd.PREVIOUS: "Stopped after going back",
     None: "Still playing",
 }
 
