@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from content import paths
+from content import paths, tomlfile
 from content.db import LibraryError
 
 CONFIG_ENV = "EVERGREEN_ADMIN_CONFIG"
@@ -64,15 +63,8 @@ def config_path(data: Path | None = None) -> Path:
 def load(path: str | Path | None = None) -> SiteConfig:
     """The settings at `path` (default: config_path()); a missing file gives the defaults."""
     path = Path(path) if path is not None else config_path()
-    if not path.exists():
-        return SiteConfig()
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LibraryError(f"The admin settings file {path} cannot be read ({exc}).") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise LibraryError(f"The admin settings file {path} is not valid TOML: {exc}.") from None
-    return from_dict(raw, where=str(path))
+    raw = tomlfile.read(path, "The admin settings file", LibraryError)
+    return SiteConfig() if raw is None else from_dict(raw, where=str(path))
 
 
 def from_dict(raw: dict[str, Any], where: str = "the admin settings") -> SiteConfig:

@@ -7,12 +7,11 @@ and that the example's values are these defaults.
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from content import paths
+from content import paths, tomlfile
 
 
 class ConfigError(Exception):
@@ -131,15 +130,8 @@ def load(path: str | Path | None = None) -> KioskConfig:
     """Read the config at `path` (default: content.paths.config_path()); a missing file
     gives the defaults."""
     path = Path(path) if path is not None else paths.config_path()
-    if not path.exists():
-        return KioskConfig()
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"The kiosk settings file {path} cannot be read ({exc}).") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"The kiosk settings file {path} is not valid TOML: {exc}.") from None
-    return from_dict(raw, where=str(path))
+    raw = tomlfile.read(path, "The kiosk settings file", ConfigError)
+    return KioskConfig() if raw is None else from_dict(raw, where=str(path))
 
 
 def from_dict(raw: dict[str, Any], where: str = "the settings") -> KioskConfig:
