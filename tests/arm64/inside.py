@@ -208,6 +208,7 @@ def check_kiosk(timings: dict[str, str]) -> None:
     HEARD.unlink(missing_ok=True)
     unit = Unit.read("evergreen-kiosk.service")
     log = LOG_DIR / "kiosk.log"
+    log.write_text("")
     started = time.monotonic()
     unit.run_pre(log)
     kiosk = unit.popen(unit.start, log)
@@ -243,6 +244,7 @@ def check_admin(timings: dict[str, str]) -> None:
     argv[argv.index("--host") + 1] = "127.0.0.1"
     argv[argv.index("--port") + 1] = "0"
     log = LOG_DIR / "admin.log"
+    log.write_text("")  # this start's lines only: the port is read from here
     started = time.monotonic()
     unit.run_pre(log)
     admin = unit.popen(argv, log)
