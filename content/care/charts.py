@@ -34,7 +34,7 @@ KIND_COLOURS = {
 }
 BAR = "#1F5F3F"
 TEXT = "#111111"
-WIDTH_IN = 7.0
+WIDTH_IN = 5.0              # drawn narrow so its words stay readable on a phone
 WEEKLY_AFTER_DAYS = 45           # longer periods are drawn a week to a bar
 
 
@@ -48,14 +48,14 @@ def _svg(fig) -> str:
     import matplotlib
     buf = io.StringIO()
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "evergreen",
-                                "font.family": "sans-serif", "font.size": 11}):
+                                "font.family": "sans-serif", "font.size": 12}):
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     return buf.getvalue()
 
 
 def _style(ax) -> None:
     ax.spines[["top", "right"]].set_visible(False)
-    ax.tick_params(colors=TEXT, labelsize=10)
+    ax.tick_params(colors=TEXT, labelsize=11)
     ax.yaxis.label.set_color(TEXT)
     ax.grid(axis="y", color="#dddddd", linewidth=0.8)
     ax.set_axisbelow(True)
@@ -72,7 +72,7 @@ def _buckets(report: Report) -> tuple[list[_dt.date], Callable[[_dt.date], _dt.d
 
 def _date_axis(ax, keys: list[_dt.date], unit: str) -> None:
     import matplotlib.dates as mdates
-    locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=6)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
     if keys:
@@ -100,7 +100,7 @@ def reactions_over_time(report: Report) -> str:
     counts: dict[_dt.date, Counter] = {k: Counter() for k in keys}
     for d in report.days:
         counts[bucket(d.day)].update(d.kinds)
-    fig = _figure(3.2)
+    fig = _figure(3.6)
     ax = fig.add_subplot()
     width = 0.8 if unit == "day" else 5.6
     up = [0] * len(keys)
@@ -126,7 +126,8 @@ def reactions_over_time(report: Report) -> str:
     _style(ax)
     _date_axis(ax, keys, unit)
     if shown:
-        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=9)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=3, frameon=False, fontsize=10,
+                  handlelength=1.0, columnspacing=1.0)
     else:
         ax.text(0.5, 0.5, "No reactions logged in this period", transform=ax.transAxes, ha="center",
                 color=TEXT)
@@ -138,14 +139,14 @@ def top_songs(report: Report) -> str:
     fig = _figure(max(1.6, 0.42 * len(songs) + 0.8))
     ax = fig.add_subplot()
     if songs:
-        labels = [s.title if len(s.title) <= 34 else s.title[:33] + "…" for s in songs]
+        labels = [s.title if len(s.title) <= 24 else s.title[:23] + "…" for s in songs]
         ax.barh(labels, [s.positive for s in songs], color=KIND_COLOURS[ReactionKind.SMILED], label="Positive")
         ax.barh(labels, [-s.negative for s in songs], color=KIND_COLOURS[ReactionKind.UPSET], label="Negative")
         ax.axvline(0, color=TEXT, linewidth=1)
         from matplotlib.ticker import FuncFormatter, MaxNLocator
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{abs(int(v))}"))
-        ax.legend(loc="lower right", frameon=False, fontsize=9)
+        ax.legend(loc="lower right", frameon=False, fontsize=10)
         ax.set_xlabel("Reactions")
     else:
         ax.set_axis_off()
