@@ -11,9 +11,11 @@ from typing import TYPE_CHECKING, Mapping
 if TYPE_CHECKING:
     from kiosk.config import ButtonConfig
 
-SIMPLE = ("play", "stop", "next", "previous", "volume_up", "volume_down", "shutdown")
+# react: "something good" for the song playing (for staff sitting with a resident);
+# care_task: calming keepers for half an hour before a hard care task, then stop.
+SIMPLE = ("play", "stop", "next", "previous", "volume_up", "volume_down", "shutdown", "react", "care_task")
 WITH_ARGUMENT = ("resident", "decade")
-PANEL_BUTTONS = ("play", "stop", "next", "previous", "volume_up", "volume_down")
+PANEL_BUTTONS = ("play", "stop", "next", "previous", "volume_up", "volume_down", "care_task")
 PHYSICAL = "button "         # the source of an action from a physical button's gesture
 
 

@@ -44,6 +44,7 @@ class SessionConfig:
     minutes: float = 30.0
     resume_rewind_s: float = 1.0
     save_every_s: float = 2.0
+    care_task_minutes: float = 30.0
 
 
 @dataclass(frozen=True)

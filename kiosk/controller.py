@@ -13,8 +13,10 @@ song or session, the library check), so a release is acted on the moment it sett
 """
 from __future__ import annotations
 
+import datetime as _dt
 import logging
 import random
+import sqlite3
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -22,6 +24,9 @@ from typing import Any, Callable
 import sqlite_utils
 
 from content import library
+from content.care import reactions
+from content.care.modes import Mode
+from content.db import LibraryError
 from content.plays import History, PlayEnd
 from kiosk.actions import PANEL_BUTTONS, PHYSICAL, Action, ActionError, ButtonEvent, for_gesture, for_press
 from kiosk.config import KioskConfig
@@ -32,7 +37,7 @@ from kiosk.mixer import Mixer
 from kiosk.playback import Playback, PlaybackState, PlayerLike
 from kiosk.player import PlayerEvent
 from kiosk.sdnotify import SdNotify
-from kiosk.session import Session
+from kiosk.session import Session, local_now
 from kiosk.status import KioskStatus
 from kiosk.tracklist import Tracklist
 
@@ -56,6 +61,7 @@ class Controller(Loop):
     say: Callable[[str], None] = log.info
     clock: Callable[[], float] = time.monotonic
     rng: random.Random = field(default_factory=random.Random)
+    wall: Callable[[], _dt.datetime] = local_now      # the box's local time, for the times of day
 
     def __post_init__(self) -> None:
         self._start_loop()
@@ -82,7 +88,7 @@ class Controller(Loop):
         self._player = self.player_factory(self.post)
         self.mixer = Mixer(self.config.volume, self._player, self.clock)
         self.tracklist = Tracklist(db, history, self.rng)
-        self.session = Session(self.config, db, history, self.mixer, self.tracklist, self.clock)
+        self.session = Session(self.config, db, history, self.mixer, self.tracklist, self.clock, self.wall)
         self.playback = Playback(self.config, db, history, self._player, self.mixer, self.tracklist,
                                  self.session, self.clock, self.say)
         now = self.clock()
@@ -125,6 +131,7 @@ class Controller(Loop):
         self.playback.tick(now)
         if self.session.check_due(now):
             self._check_library()
+            self.session.check_mode(now)
         if now >= self._next_watchdog:
             self._next_watchdog = now + WATCHDOG_S
             self.notifier.watchdog()
@@ -172,11 +179,39 @@ class Controller(Loop):
             self.session.switch_to(resident)
             self.say(f"Now playing for {resident.name}.")
             playback.start()
+        elif name == "react":
+            self._react(action)
+        elif name == "care_task":
+            self._care_task()
         elif name == "shutdown" and action.source.startswith(PHYSICAL):   # only a hold on the box
             self._shutdown()
         elif name == "shutdown":
             log.warning("Ignored a shutdown from %s: only a hold on the box's own button powers it off.",
                         action.source or "an unknown source")
+
+    def _react(self, action: Action) -> None:
+        """Staff saw the song do some good: logged against the play, counted on the song. A
+        write that fails (a full disk) is logged and the music goes on."""
+        current, resident = self.playback.current, self.session.resident
+        if current is None or resident is None:
+            log.info("Nothing is playing, so there is no song to log a reaction for.")
+            return
+        try:
+            reactions.record(self._db, resident.id, reactions.ReactionKind.POSITIVE, song_id=current.song.id,
+                             play_id=current.play_id, by_role="staff", source=reactions.Source.BOX)
+        except (sqlite3.Error, LibraryError, OSError) as exc:
+            log.warning("Could not log the reaction: %s", exc)
+            return
+        self.say(f"Logged something good for {current.song.describe()}.")
+
+    def _care_task(self) -> None:
+        """Calming keepers now, for half an hour: the song playing gives way at once."""
+        if self.session.resident is None:
+            return
+        self.session.start_care_task()
+        self.session.check_mode(self.clock())
+        self.say(f"Before a care task: calming music for {self.session.resident.name}.")
+        self.playback.skip(PlayEnd.STOPPED)
 
     # ---- the library ------------------------------------------------------------------
 

@@ -97,12 +97,13 @@ class Playback:
             self._mixer.reset_level(resident.start_volume)
             self.resume_or_next()
 
-    def skip(self) -> None:
-        """Next (or a decade button): the next song; from quiet, with a gentle start."""
+    def skip(self, how: PlayEnd = PlayEnd.NEXT) -> None:
+        """Next (or a decade button): the next song; from quiet, with a gentle start. A
+        change that is not a skip of this song (the care task) ends it as `how`."""
         quiet = self.state is PlaybackState.STOPPED
         if self.current is None and self._session.resident is not None:
             self._mixer.reset_level(self._session.resident.start_volume)
-        self.end_current(PlayEnd.NEXT)
+        self.end_current(how)
         self.play_next(self.config.volume.fade_in_s if quiet else self.config.volume.change_fade_s)
 
     def resume_or_next(self) -> None:

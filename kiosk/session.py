@@ -5,15 +5,22 @@ A session starts whenever music starts from quiet, by whatever path (Play, Next,
 a decade or resident button, the staff panel), and ends after the resident's (or the
 kiosk's) session length with a fade out. The library is watched through SQLite's
 data_version, polled once a second and checked at once when the admin says so.
+
+The session also knows the time of day's mode (the resident's schedule, read by the box's
+wall clock) and the before-a-care-task action: calming keepers for `CARE_TASK_MINUTES`,
+after which the music fades out and the schedule's mode returns.
 """
 from __future__ import annotations
 
+import datetime as _dt
 import logging
-from typing import Callable
+from typing import Callable, Sequence
 
 import sqlite_utils
 
 from content import library
+from content.care import modes
+from content.care.modes import Mode
 from content.db import data_version
 from content.plays import History
 from kiosk.config import KioskConfig
@@ -25,11 +32,18 @@ log = logging.getLogger("kiosk")
 LIBRARY_POLL_S = 1.0
 
 
+def local_now() -> _dt.datetime:
+    return _dt.datetime.now().astimezone()
+
+
 class Session:
     def __init__(self, config: KioskConfig, db: sqlite_utils.Database, history: History, mixer: Mixer,
-                 tracklist: Tracklist, clock: Callable[[], float]) -> None:
+                 tracklist: Tracklist, clock: Callable[[], float],
+                 wall: Callable[[], _dt.datetime] = local_now) -> None:
         self.config = config
-        self._db, self._history, self._clock = db, history, clock
+        self._db, self._history, self._clock, self._wall = db, history, clock, wall
+        self._windows: Sequence[modes.Window] = ()
+        self.care_until: float | None = None
         self._mixer, self._tracklist = mixer, tracklist      # told of each new resident
         self.resident: library.Resident | None = None
         self.quiet_reason: str | None = None
@@ -73,6 +87,9 @@ class Session:
     def _take(self, resident: library.Resident) -> None:
         """A new resident (or the same after a restart): their limits, level and queue."""
         self.resident = resident
+        self.care_until = None
+        self._windows = modes.schedule(self._db, resident.id)
+        self._tracklist.mode = self.mode(self._clock())
         self._mixer.set_cap(resident.volume_cap)
         self._mixer.reset_level(resident.start_volume)
         self._tracklist.reset(resident.id)
@@ -88,6 +105,7 @@ class Session:
             log.info("The resident this kiosk played for was removed.")
             self.resident = None
             return False
+        self._windows = modes.schedule(self._db, self.resident.id)
         return True
 
     def nothing_reason(self) -> str:
@@ -104,7 +122,32 @@ class Session:
         self.ends = self._clock() + minutes * 60 if minutes else None
 
     def stop_timer(self) -> None:
+        """The music stopped (a press, the end of the session): a care task ends with it,
+        and the next music follows the time of day again."""
         self.ends = None
+        if self.care_until is not None:
+            self.care_until = None
+            self.check_mode(self._clock())
+
+    # ---- times of day and the care task -----------------------------------------------
+
+    def start_care_task(self) -> None:
+        """Calming keepers for the next half hour, then a fade out."""
+        self.care_until = self.ends = self._clock() + self.config.session.care_task_minutes * 60
+
+    def mode(self, now: float) -> Mode:
+        if self.care_until is not None and now < self.care_until:
+            return Mode.CARE_TASK
+        return modes.mode_at(self._windows, self._wall().time())
+
+    def check_mode(self, now: float) -> bool:
+        """Tell the tracklist when the time of day moves into another mode. True when it did."""
+        mode = self.mode(now)
+        if mode is self._tracklist.mode:
+            return False
+        log.info("Now the %s.", mode.words.lower())
+        self._tracklist.set_mode(mode)
+        return True
 
     def over(self, now: float) -> bool:
         return self.ends is not None and now >= self.ends
@@ -140,6 +183,8 @@ class Session:
 
     def due(self) -> float:
         times = [self._next_check]
+        if self.care_until is not None:
+            times.append(self.care_until)
         if self.ends is not None:
             times.append(self.ends)
         return min(times)

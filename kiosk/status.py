@@ -39,6 +39,8 @@ class KioskStatus:
     quiet_reason: str | None            # why nothing can play, in words for staff
     decade: int | None
     buttons: list[str]                  # the actions the admin's panel may offer
+    mode: str = "usual"                 # a content.care.modes.Mode: the time of day, or a care task
+    care_task_left: int | None = None   # seconds of calming music left before a care task
 
     @classmethod
     def of(cls, db: sqlite_utils.Database, playback: "Playback", session: "Session", mixer: "Mixer",
@@ -60,6 +62,8 @@ class KioskStatus:
             session_left=round(left) if left is not None else None,
             quiet_reason=session.quiet_reason, decade=tracklist.decade,
             buttons=list(panel) + [f"decade:{d}" for d in decades] + [f"resident:{n}" for n in names],
+            mode=str(tracklist.mode),
+            care_task_left=round(max(0.0, session.care_until - now)) if session.care_until is not None else None,
         )
 
     def as_dict(self) -> dict[str, Any]:

@@ -8,8 +8,10 @@ import threading
 import tty
 from typing import Callable, TextIO
 
-KEYS = {" ": "play", "n": "next", "p": "previous", "+": "volume_up", "=": "volume_up", "-": "volume_down"}
-HELP = "Keys: space = play/stop, n = next, p = previous, + / - = volume, q = quit."
+KEYS = {" ": "play", "n": "next", "p": "previous", "+": "volume_up", "=": "volume_up", "-": "volume_down",
+        "g": "react", "c": "care_task"}
+HELP = ("Keys: space = play/stop, n = next, p = previous, + / - = volume, g = something good (a reaction), "
+        "c = before a care task, q = quit.")
 
 
 class TerminalInput:

@@ -11,6 +11,7 @@ import random
 
 import sqlite_utils
 
+from content.care.modes import Mode
 from content.plays import History
 from content.queue import next_songs
 
@@ -26,6 +27,7 @@ class Tracklist:
         self._rng = rng
         self.resident_id: int | None = None
         self.decade: int | None = None
+        self.mode = Mode.USUAL               # the time of day, or a care task (set by the session)
         self.upcoming: list[int] = []
         self.played: list[int] = []          # this run, oldest first; Previous walks back through it
         self._heard_before: list[int] = []   # from the play history when the resident was chosen
@@ -42,17 +44,24 @@ class Tracklist:
         self.decade = decade
         self.upcoming = []
 
+    def set_mode(self, mode: Mode) -> None:
+        """A new time of day: the song playing goes on, the next ones follow the mode."""
+        if mode is not self.mode:
+            self.mode = mode
+            self.upcoming = []
+
     def refill(self) -> None:
         """A fresh order from the library (new songs and red flags count at once)."""
         if self.resident_id is None:
             self.upcoming = []
             return
         recent = (self._heard_before + self.played)[-RECENT:]
-        self.upcoming = next_songs(self._db, self.resident_id, self._rng, recent=recent, decade=self.decade)
+        self.upcoming = next_songs(self._db, self.resident_id, self._rng, recent=recent, decade=self.decade,
+                                   mode=self.mode)
         if not self.upcoming and self.decade is not None:
             log.info("No songs from the %ds for this resident: playing all of their songs.", self.decade)
             self.decade = None
-            self.upcoming = next_songs(self._db, self.resident_id, self._rng, recent=recent)
+            self.upcoming = next_songs(self._db, self.resident_id, self._rng, recent=recent, mode=self.mode)
 
     def next_id(self) -> int | None:
         if not self.upcoming:

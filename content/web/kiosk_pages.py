@@ -21,6 +21,8 @@ LABELS = {
     "previous": "Previous song",
     "volume_up": "Louder",
     "volume_down": "Quieter",
+    "care_task": "Before a care task",
+    "react": "Something good",
 }
 _ACTION = re.compile(r"^[A-Za-z0-9_:.\-]{1,60}$")
 QUIET_WORDS = {"stopped": "Stopped", "playing": "Playing", "paused": "Paused"}
