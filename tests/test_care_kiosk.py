@@ -5,30 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
-
 from content import control
 from content.care import modes, reactions
 from tests.pcm import PcmMeter
-from tests.test_kiosk_support import GPIO, add_song, click, config, start_kiosk, wait_for
+from tests.test_kiosk_session import kiosks  # noqa: F401  (the kiosks it starts are stopped after)
+from tests.test_kiosk_support import GPIO, add_song, click, config, wait_for
 
 GOOD_PIN = 24
-
-
-@pytest.fixture
-def kiosks():
-    started = []
-    GPIO.cleanup()
-
-    def make(cfg, gpio=None):
-        k = start_kiosk(cfg, PcmMeter(), gpio)
-        started.append(k)
-        return k
-
-    yield make
-    for k in started:
-        k.stop()
-    GPIO.cleanup()
 
 
 def status(k):
@@ -48,7 +31,8 @@ def with_good_button(lib, **overrides):
 
 def test_a_staff_button_logs_something_good_for_the_song_playing(lib, mary, kiosks):
     song = add_song(lib, mary, 440, 20)
-    k = kiosks(with_good_button(lib), GPIO)
+    GPIO.cleanup()
+    k = kiosks(with_good_button(lib), PcmMeter(), GPIO)
     click(GOOD_PIN)                                       # nothing playing: nothing to log
     k.controller.press("play")
     wait_for(lambda: status(k)["song"], what="music")
@@ -71,7 +55,7 @@ def test_the_time_of_day_shapes_what_plays_next(lib, mary, kiosks):
     now = dt.datetime.now().astimezone()
     start, end = (now - dt.timedelta(hours=1)).strftime("%H:%M"), (now + dt.timedelta(hours=1)).strftime("%H:%M")
     modes.add_window(lib.db, mary.id, modes.make_window("calm", start, end))
-    k = kiosks(config(lib))
+    k = kiosks(config(lib), PcmMeter())
     assert status(k)["mode"] == "calm"
     k.controller.press("play")
     wait_for(lambda: len(plays(lib)) >= 6, timeout=40, what="six songs")
@@ -90,7 +74,7 @@ def test_before_a_care_task_calming_keepers_play_then_stop_when_the_time_is_up(l
     for sid in others:
         modes.set_feel(lib.db, mary.id, sid, modes.Feel.STEADY)
     lib.db.conn.commit()
-    k = kiosks(config(lib, session={"care_task_minutes": 0.2, "minutes": 30}))
+    k = kiosks(config(lib, session={"care_task_minutes": 0.2, "minutes": 30}), PcmMeter())
     k.controller.press("play")
     wait_for(lambda: status(k)["song"], what="music")
     before = len(plays(lib))

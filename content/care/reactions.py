@@ -257,14 +257,20 @@ def may_change(reaction: Reaction, *, user_id: int, staff: bool) -> bool:
     return staff or (reaction.user_id is not None and reaction.user_id == user_id)
 
 
+def _changeable(db: sqlite_utils.Database, resident_id: int, reaction_id: int, *, user_id: int, staff: bool,
+                what: str) -> Reaction:
+    found = get(db, reaction_id, resident_id)
+    if found is None:
+        raise LibraryError("That reaction is not in this resident's log.")
+    if not may_change(found, user_id=user_id, staff=staff):
+        raise LibraryError(f"Only staff, or the person who logged it, can {what}.")
+    return found
+
+
 def remove(db: sqlite_utils.Database, resident_id: int, reaction_id: int, *, user_id: int, staff: bool) -> Reaction:
     """Take back a reaction logged by mistake, and its count on the song."""
     with write(db):
-        found = get(db, reaction_id, resident_id)
-        if found is None:
-            raise LibraryError("That reaction is not in this resident's log.")
-        if not may_change(found, user_id=user_id, staff=staff):
-            raise LibraryError("Only staff, or the person who logged it, can take a reaction back.")
+        found = _changeable(db, resident_id, reaction_id, user_id=user_id, staff=staff, what="take a reaction back")
         db.execute("DELETE FROM reactions WHERE id = ?", [reaction_id])
         _tally(db, resident_id, found.song_id, found.kind, -1)
     return found
@@ -274,11 +280,7 @@ def set_note(db: sqlite_utils.Database, resident_id: int, reaction_id: int, note
              staff: bool, staff_only: bool = False) -> Reaction:
     note = clean_note(note)
     with write(db):
-        found = get(db, reaction_id, resident_id)
-        if found is None:
-            raise LibraryError("That reaction is not in this resident's log.")
-        if not may_change(found, user_id=user_id, staff=staff):
-            raise LibraryError("Only staff, or the person who logged it, can change its note.")
+        _changeable(db, resident_id, reaction_id, user_id=user_id, staff=staff, what="change its note")
         db.execute("UPDATE reactions SET note = ?, note_staff_only = ? WHERE id = ?",
                    [note, int(bool(note) and staff and staff_only), reaction_id])
         return get(db, reaction_id, resident_id)

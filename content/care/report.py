@@ -150,11 +150,15 @@ class Report:
         return [r for r in self.reactions if r.visible_note(staff=self.staff_view)]
 
 
+class PeriodError(LibraryError):
+    """A report period that cannot be read or makes no sense; the message says which."""
+
+
 def parse_day(text: str | None, what: str = "date") -> _dt.date:
     try:
         return _dt.date.fromisoformat((text or "").strip())
     except ValueError:
-        raise LibraryError(f"Please give the {what} like 2026-05-01.") from None
+        raise PeriodError(f"Please give the {what} like 2026-05-01.") from None
 
 
 def period(start: _dt.date | None, end: _dt.date | None, *, today: _dt.date | None = None,
@@ -164,9 +168,9 @@ def period(start: _dt.date | None, end: _dt.date | None, *, today: _dt.date | No
     end = end or today
     start = start or end - _dt.timedelta(days=default_days - 1)
     if start > end:
-        raise LibraryError("The period starts after it ends.")
+        raise PeriodError("The period starts after it ends.")
     if (end - start).days + 1 > MAX_DAYS:
-        raise LibraryError(f"A report covers at most {MAX_DAYS} days.")
+        raise PeriodError(f"A report covers at most {MAX_DAYS} days.")
     return start, end
 
 

@@ -282,6 +282,11 @@ def _report(resident) -> report.Report:
     return report.build(get_db(), resident.id, start, end, staff_view=g.user.is_staff)
 
 
+@bp.errorhandler(report.PeriodError)
+def period_problem(exc: report.PeriodError):
+    return plain_error("Please check the dates", str(exc), 400)
+
+
 def _period_args(r: report.Report) -> dict[str, str]:
     return {"from": r.start.isoformat(), "to": r.end.isoformat()}
 
@@ -294,10 +299,7 @@ def _file_name(r: report.Report, ext: str) -> str:
 @bp.route("/residents/<int:rid>/report")
 @resident_view
 def report_page(resident):
-    try:
-        r = _report(resident)
-    except LibraryError as exc:
-        return plain_error("Please check the dates", str(exc), 400)
+    r = _report(resident)
     args = _period_args(r)
 
     def chart_src(name: str) -> str:
@@ -312,10 +314,7 @@ def report_page(resident):
 def report_chart(resident, chart: str):
     if chart not in charts.CHARTS:
         abort(404)
-    try:
-        svg = charts.draw(chart, _report(resident))
-    except LibraryError as exc:
-        return plain_error("Please check the dates", str(exc), 400)
+    svg = charts.draw(chart, _report(resident))
     resp = current_app.response_class(svg, mimetype="image/svg+xml")
     # The chart's own styles, nothing else: no scripts, no fetches.
     resp.headers["Content-Security-Policy"] = CHART_POLICY
@@ -332,29 +331,20 @@ def _download(data: bytes, mimetype: str, name: str, *, attachment: bool):
 @bp.route("/residents/<int:rid>/report.pdf")
 @resident_view
 def report_pdf(resident):
-    try:
-        r = _report(resident)
-    except LibraryError as exc:
-        return plain_error("Please check the dates", str(exc), 400)
+    r = _report(resident)
     return _download(document.pdf(r), "application/pdf", _file_name(r, "pdf"), attachment=False)
 
 
 @bp.route("/residents/<int:rid>/report-days.csv")
 @resident_view
 def report_days_csv(resident):
-    try:
-        r = _report(resident)
-    except LibraryError as exc:
-        return plain_error("Please check the dates", str(exc), 400)
+    r = _report(resident)
     return _download(table.days_csv(r).encode("utf-8"), "text/csv", _file_name(r, "csv"), attachment=True)
 
 
 @bp.route("/residents/<int:rid>/report-reactions.csv")
 @resident_view
 def report_reactions_csv(resident):
-    try:
-        r = _report(resident)
-    except LibraryError as exc:
-        return plain_error("Please check the dates", str(exc), 400)
+    r = _report(resident)
     return _download(table.reactions_csv(r).encode("utf-8"), "text/csv",
                      _file_name(r, "csv").replace("report-", "reactions-"), attachment=True)
