@@ -183,12 +183,12 @@ def main() -> int:
 
             # The resident page with 5,000 songs and 20,000 plays.
             rows = [{"sha256": f"{i:064x}", "ext": "mp3", "format": "mp3", "title": f"Song number {i}",
-                     "artist": f"Band {i % 300}", "year": 1930 + i % 50, "year_source": "catalogue",
-                     "year_confidence": 90.0, "duration": 180, "size_bytes": 1} for i in range(PAGE_SONGS)]
+                     "artist": f"Band {i % 300}", "duration": 180, "size_bytes": 1} for i in range(PAGE_SONGS)]
             with dbmod.write(db):
                 db["songs"].insert_all(rows)
-                db.execute("INSERT INTO resident_songs (resident_id, song_id) "
-                           "SELECT ?, id FROM songs WHERE sha256 LIKE '0000%'", [busy.id])
+                db.execute("INSERT INTO resident_songs (resident_id, song_id, title, artist, year, year_source, "
+                           "year_confidence) SELECT ?, id, title, artist, 1930 + id % 50, 'catalogue', 90.0 "
+                           "FROM songs WHERE sha256 LIKE '0000%'", [busy.id])
                 db.execute(
                     "INSERT INTO plays (resident_id, song_id, started_at, seconds_heard, ended_how) "
                     "SELECT ?, id, strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-' || (id % 90) || ' days'), 120, 'finished' "

@@ -151,10 +151,11 @@ def bench_queue() -> None:
         with dbmod.write(db):
             db["songs"].insert_all(({
                 "id": c.song_id, "sha256": f"{c.song_id:064x}", "ext": "mp3", "format": "mp3", "title": c.title,
-                "artist": c.artist, "year": c.year, "duration": 180, "size_bytes": 1,
+                "artist": c.artist, "duration": 180, "size_bytes": 1,
             } for c in pool), batch_size=1000)
-            db["resident_songs"].insert_all(({"resident_id": mary.id, "song_id": c.song_id,
-                                              "favourite": int(c.favourite)} for c in pool), batch_size=1000)
+            db["resident_songs"].insert_all(({"resident_id": mary.id, "song_id": c.song_id, "title": c.title,
+                                              "artist": c.artist, "year": c.year, "favourite": int(c.favourite)}
+                                             for c in pool), batch_size=1000)
             db["plays"].insert_all(({"resident_id": mary.id, "song_id": rng.randint(1, 5000),
                                      "started_at": f"2026-11-{rng.randint(1, 24):02d}T10:00:00Z",
                                      "seconds_heard": rng.uniform(0, 200), "ended_how": rng.choice(("finished", "next"))}

@@ -291,17 +291,6 @@ def may_hear(db: sqlite_utils.Database, user: User, sha256: str) -> bool:
     return bool(list(db.query(sql, [sha256, user.id])))
 
 
-def may_change_song(db: sqlite_utils.Database, user: User, song_id: int) -> bool:
-    """May this user change a song's own details (title, artist, year)? They are shared by
-    every resident who has the song, so a family member may only when no resident they
-    cannot see has it too; staff always may."""
-    if user.is_staff:
-        return True
-    sql = ("SELECT 1 FROM resident_songs WHERE song_id = ? AND resident_id NOT IN "
-           "(SELECT resident_id FROM user_residents WHERE user_id = ?) LIMIT 1")
-    return not list(db.query(sql, [song_id, user.id]))
-
-
 def family_of(db: sqlite_utils.Database, resident_id: int) -> list[User]:
     return [User.from_row(r) for r in db.query(
         "SELECT u.* FROM users u JOIN user_residents ur ON ur.user_id = u.id WHERE ur.resident_id = ? ORDER BY u.email",

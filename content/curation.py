@@ -44,32 +44,38 @@ def parse_whole(text: str | None, low: int, high: int, what: str) -> int | None:
     return int(text)
 
 
-def update_song(db: sqlite_utils.Database, song_id: int, *, title: str, artist: str, year: int | None,
-                user_id: int | None = None, resident_id: int | None = None) -> None:
-    """Edit what a song is called and when it came out. A year typed by a person wins over
-    any catalogue or tag guess, so its source becomes 'family'."""
+def update_entry(db: sqlite_utils.Database, resident_id: int, song_id: int, *, title: str, artist: str,
+                 year: int | None, user_id: int | None = None) -> None:
+    """Edit what a resident's entry calls a song and when it came out. Each resident's family
+    and staff name the song for that resident only; the shared file and other residents'
+    entries are untouched. A year typed by a person wins over any catalogue or tag guess,
+    so its source becomes 'family'."""
     title = " ".join((title or "").split())
     artist = " ".join((artist or "").split())
     if not title:
         raise LibraryError("A song needs a title.")
     with write(db):
-        old = db["songs"].get(song_id)
-        changes: dict[str, Any] = {"title": title, "artist": artist}
-        db["songs"].update(song_id, changes)
-        if year != old["year"]:
-            # A person's year wins; clearing it hands the song back to the automatic decision.
-            years.set_family_year(db, song_id, year, user_id=user_id)
-        elif (title, artist) != (old["title"], old["artist"]):
-            years.resolve_song(db, song_id)   # new names may match another catalogue song
+        old = library.resident_song(db, resident_id, song_id)
+        if old is None:
+            raise LibraryError("That song is not in this resident's library.")
+        db.execute("UPDATE resident_songs SET title = ?, artist = ? WHERE resident_id = ? AND song_id = ?",
+                   [title, artist, resident_id, song_id])
+        if year != old.year:
+            # A person's year wins; clearing it hands the entry back to the automatic decision.
+            years.set_family_year(db, resident_id, song_id, year, user_id=user_id)
+        elif (title, artist) != (old.title, old.artist):
+            years.resolve_entry(db, resident_id, song_id)   # new names may match another catalogue song
+        changes = {"title": [old.title, title], "artist": [old.artist, artist]}
         library.audit(db, "song.edit", user_id=user_id, resident_id=resident_id, song_id=song_id,
-                      detail={k: [old[k], v] for k, v in changes.items() if old[k] != v})
+                      detail={k: v for k, v in changes.items() if v[0] != v[1]})
 
 
-def set_year(db: sqlite_utils.Database, song_id: int, year: int | None, *, user_id: int | None = None,
-             resident_id: int | None = None) -> None:
-    row = db["songs"].get(song_id)
-    update_song(db, song_id, title=row["title"], artist=row["artist"], year=year, user_id=user_id,
-                resident_id=resident_id)
+def set_year(db: sqlite_utils.Database, resident_id: int, song_id: int, year: int | None, *,
+             user_id: int | None = None) -> None:
+    entry = library.resident_song(db, resident_id, song_id)
+    if entry is None:
+        raise LibraryError("That song is not in this resident's library.")
+    update_entry(db, resident_id, song_id, title=entry.title, artist=entry.artist, year=year, user_id=user_id)
 
 
 class StaffFlag(LibraryError):
@@ -105,12 +111,12 @@ def remove_from_resident(db: sqlite_utils.Database, media_dir: Path, resident_id
     its file go too (ingest's own removal, under the media folder's lock).
     Returns True when the file was deleted."""
     with write(db):
-        song = db["songs"].get(song_id)
-        cur = db.execute("DELETE FROM resident_songs WHERE resident_id = ? AND song_id = ?", [resident_id, song_id])
-        if cur.rowcount != 1:
+        entry = library.resident_song(db, resident_id, song_id)
+        if entry is None:
             raise LibraryError("That song is not in this resident's library.")
+        db.execute("DELETE FROM resident_songs WHERE resident_id = ? AND song_id = ?", [resident_id, song_id])
         library.audit(db, "song.remove", user_id=user_id, resident_id=resident_id, song_id=song_id,
-                      detail={"title": song["title"], "artist": song["artist"]})
+                      detail={"title": entry.title, "artist": entry.artist})
     return ingest.remove_if_unused(db, media_dir, song_id)
 
 

@@ -8,7 +8,7 @@ its SHA-256 before its row is written. On any refusal nothing is left behind.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -16,7 +16,6 @@ import sqlite_utils
 
 from content import library, media, tags
 from content.db import write
-from content.era import years
 from content.probe import Prober
 from content.timestamps import utc_iso
 
@@ -37,7 +36,6 @@ class IngestResult:
     title: str = ""
     artist: str = ""
     year: int | None = None
-    already_for: list[str] = field(default_factory=list)   # residents who had this audio before
 
     def line(self) -> str:
         """One line for a person: 'added: Vera Lynn – We'll Meet Again (1942)'."""
@@ -48,8 +46,7 @@ class IngestResult:
             what += f" ({self.year})"
         if self.status == "duplicate":
             return f"duplicate: {self.name} is already in the library as {what}"
-        shared = f" (already in the library for {', '.join(self.already_for)})" if self.already_for else ""
-        return f"added: {what}{shared}"
+        return f"added: {what}"
 
 
 def ingest_file(
@@ -137,16 +134,15 @@ def _check_and_store(db, media_dir: Path, incoming: media.Incoming, name: str, r
     try:
         with write(db):
             db.execute(
-                """INSERT OR IGNORE INTO songs (sha256, ext, format, title, artist, album, tag_year, year,
-                       year_source, duration, size_bytes, original_name, added_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                [incoming.sha256, info.ext, info.format, title, artist, info.album, info.year, info.year,
-                 "tag" if info.year else None, round(heard, 2), incoming.size, name, utc_iso()],
+                """INSERT OR IGNORE INTO songs (sha256, ext, format, title, artist, album, tag_year,
+                       duration, size_bytes, original_name, added_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                [incoming.sha256, info.ext, info.format, title, artist, info.album, info.year,
+                 round(heard, 2), incoming.size, name, utc_iso()],
             )
             song_id = db.execute("SELECT id FROM songs WHERE sha256 = ?", [incoming.sha256]).fetchone()[0]
-            years.resolve_song(db, song_id)   # original year: family > catalogue > tag
             if resident_id is not None:
-                library.link_song(db, resident_id, song_id, user_id=user_id)
+                library.link_song(db, resident_id, song_id, user_id=user_id)   # the entry's year: family > catalogue > tag
             library.audit(db, "song.add", user_id=user_id, resident_id=resident_id, song_id=song_id,
                           detail={"name": name})
     except BaseException:
@@ -154,20 +150,28 @@ def _check_and_store(db, media_dir: Path, incoming: media.Incoming, name: str, r
         if db.execute("SELECT 1 FROM songs WHERE sha256 = ?", [incoming.sha256]).fetchone() is None:
             final.unlink(missing_ok=True)
         raise
-    row = db.execute("SELECT title, artist, year FROM songs WHERE id = ?", [song_id]).fetchone()
-    return IngestResult("added", name, song_id=song_id, title=row[0], artist=row[1], year=row[2])
+    return _result("added", db, song_id, name, resident_id)
+
+
+def _result(status: Literal["added", "duplicate"], db, song_id: int, name: str,
+            resident_id: int | None) -> IngestResult:
+    """What to tell the person: the song as their resident's entry names it (or, with no
+    resident, as the file names itself). Never anything about another resident."""
+    entry = library.resident_song(db, resident_id, song_id) if resident_id is not None else None
+    if entry is not None:
+        return IngestResult(status, name, song_id=song_id, title=entry.title, artist=entry.artist, year=entry.year)
+    title, artist, year = db.execute("SELECT title, artist, tag_year FROM songs WHERE id = ?", [song_id]).fetchone()
+    return IngestResult(status, name, song_id=song_id, title=title, artist=artist, year=year)
 
 
 def _link_existing(db, song_id: int, name: str, resident_id: int | None, user_id: int | None) -> IngestResult:
-    owners = library.song_users(db, song_id)
-    title, artist, year = db.execute("SELECT title, artist, year FROM songs WHERE id = ?", [song_id]).fetchone()
-    result = IngestResult("duplicate", name, song_id=song_id, title=title, artist=artist, year=year,
-                          already_for=owners)
+    """The same audio is stored already. For a resident who did not have it, that is simply
+    an added song (a new entry of their own); only their own copy counts as a duplicate."""
     if resident_id is not None and library.link_song(db, resident_id, song_id, user_id=user_id):
         library.audit(db, "song.link", user_id=user_id, resident_id=resident_id, song_id=song_id,
                       detail={"name": name})
-        result.status = "added"
-    return result
+        return _result("added", db, song_id, name, resident_id)
+    return _result("duplicate", db, song_id, name, resident_id)
 
 
 def _mb(n: int) -> str:

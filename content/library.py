@@ -103,37 +103,54 @@ def list_residents(db: sqlite_utils.Database) -> list[Resident]:
 
 
 _RESIDENT_SONG_SQL = """
-SELECT s.id AS song_id, s.sha256, s.ext, s.title, s.artist, s.album, s.year, s.year_source,
+SELECT s.id AS song_id, s.sha256, s.ext, rs.title, rs.artist, s.album, rs.year, rs.year_source,
        s.duration, s.unplayable, rs.favourite, rs.never_play, rs.note
 FROM resident_songs rs JOIN songs s ON s.id = rs.song_id
 WHERE rs.resident_id = ?
 """
 
 
+def _resident_song(r: dict[str, Any]) -> ResidentSong:
+    return ResidentSong(
+        song_id=r["song_id"], sha256=r["sha256"], ext=r["ext"], title=r["title"],
+        artist=r["artist"], album=r["album"], year=r["year"], year_source=r["year_source"],
+        duration=r["duration"], favourite=bool(r["favourite"]), never_play=bool(r["never_play"]),
+        note=r["note"], unplayable=bool(r["unplayable"]),
+    )
+
+
 def resident_songs(db: sqlite_utils.Database, resident_id: int, *, include_never: bool = True) -> list[ResidentSong]:
+    """A resident's songs, each with that resident's own names, year, note and flags."""
     sql = _RESIDENT_SONG_SQL
     if not include_never:
         sql += " AND rs.never_play = 0"
-    sql += " ORDER BY COALESCE(rs.position, 1e9), s.artist COLLATE NOCASE, s.title COLLATE NOCASE"
-    return [
-        ResidentSong(
-            song_id=r["song_id"], sha256=r["sha256"], ext=r["ext"], title=r["title"],
-            artist=r["artist"], album=r["album"], year=r["year"], year_source=r["year_source"],
-            duration=r["duration"], favourite=bool(r["favourite"]), never_play=bool(r["never_play"]),
-            note=r["note"], unplayable=bool(r["unplayable"]),
-        )
-        for r in db.query(sql, [resident_id])
-    ]
+    sql += " ORDER BY COALESCE(rs.position, 1e9), rs.artist COLLATE NOCASE, rs.title COLLATE NOCASE"
+    return [_resident_song(r) for r in db.query(sql, [resident_id])]
+
+
+def resident_song(db: sqlite_utils.Database, resident_id: int, song_id: int) -> ResidentSong | None:
+    """One song as it stands for one resident, or None when they do not have it."""
+    rows = list(db.query(_RESIDENT_SONG_SQL + " AND rs.song_id = ?", [resident_id, song_id]))
+    return _resident_song(rows[0]) if rows else None
 
 
 def link_song(db: sqlite_utils.Database, resident_id: int, song_id: int, *, user_id: int | None = None) -> bool:
-    """Give a resident a song. Returns False when they already had it."""
+    """Give a resident a song: a new entry of their own, named as the file names itself
+    (never as another resident's family named it), with its year decided for the entry.
+    Returns False when they already had it."""
+    from content.era import years   # years records its decisions through this module
     with write(db):
         cur = db.execute(
-            "INSERT OR IGNORE INTO resident_songs (resident_id, song_id, added_by) VALUES (?, ?, ?)",
-            [resident_id, song_id, user_id],
+            "INSERT OR IGNORE INTO resident_songs (resident_id, song_id, added_by, title, artist) "
+            "SELECT ?, id, ?, title, artist FROM songs WHERE id = ?",
+            [resident_id, user_id, song_id],
         )
-        return cur.rowcount == 1
+        if cur.rowcount != 1:
+            if db.execute("SELECT 1 FROM songs WHERE id = ?", [song_id]).fetchone() is None:
+                raise LibraryError(f"There is no song number {song_id}.")
+            return False
+        years.resolve_entry(db, resident_id, song_id)
+        return True
 
 
 def set_song_flags(
@@ -205,14 +222,6 @@ def set_setting(db: sqlite_utils.Database, key: str, value: Any) -> None:
         )
 
 
-def song_users(db: sqlite_utils.Database, song_id: int) -> list[str]:
-    """Names of the residents who have this song."""
-    return [r["name"] for r in db.query(
-        "SELECT r.name FROM resident_songs rs JOIN residents r ON r.id = rs.resident_id WHERE rs.song_id = ? ORDER BY r.name",
-        [song_id],
-    )]
-
-
 # --- what the kiosk asks -----------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -244,9 +253,14 @@ class Standing:
     never_play: bool
 
 
-def song_file(db: sqlite_utils.Database, song_id: int) -> SongFile | None:
-    row = db.execute("SELECT id, title, artist, year, duration, sha256, ext FROM songs WHERE id = ?",
-                     [song_id]).fetchone()
+def song_file(db: sqlite_utils.Database, song_id: int, resident_id: int | None = None) -> SongFile | None:
+    """The song as `resident_id`'s own entry names it; a song they do not have (decade
+    radio's top-up from another resident's library) goes by what its file says, never by
+    another family's names."""
+    row = db.execute(
+        "SELECT s.id, COALESCE(rs.title, s.title), COALESCE(rs.artist, s.artist), rs.year, s.duration, s.sha256, "
+        "s.ext FROM songs s LEFT JOIN resident_songs rs ON rs.song_id = s.id AND rs.resident_id = ? WHERE s.id = ?",
+        [resident_id if resident_id is not None else -1, song_id]).fetchone()
     if not row:
         return None
     return SongFile(row[0], row[1], row[2] or "", row[3], float(row[4] or 0), f"{row[5]}.{row[6]}")
@@ -274,5 +288,5 @@ def song_count(db: sqlite_utils.Database, resident_id: int) -> int:
 def decades(db: sqlite_utils.Database, resident_id: int) -> list[int]:
     """The decades of the resident's songs that may play (for decade buttons)."""
     return [row[0] for row in db.execute(
-        "SELECT DISTINCT (s.year / 10) * 10 FROM resident_songs rs JOIN songs s ON s.id = rs.song_id "
-        "WHERE rs.resident_id = ? AND s.year IS NOT NULL AND rs.never_play = 0 ORDER BY 1", [resident_id])]
+        "SELECT DISTINCT (rs.year / 10) * 10 FROM resident_songs rs "
+        "WHERE rs.resident_id = ? AND rs.year IS NOT NULL AND rs.never_play = 0 ORDER BY 1", [resident_id])]

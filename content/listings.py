@@ -23,7 +23,7 @@ def resident_song_page(db: sqlite_utils.Database, resident_id: int, *, query: st
     where = "rs.resident_id = :rid"
     params: dict[str, Any] = {"rid": resident_id}
     if query.strip():
-        where += " AND (s.title LIKE :q OR s.artist LIKE :q OR CAST(s.year AS TEXT) = :y)"
+        where += " AND (rs.title LIKE :q OR rs.artist LIKE :q OR CAST(rs.year AS TEXT) = :y)"
         params.update(q=f"%{query.strip()}%", y=query.strip())
     total = next(db.query(f"SELECT COUNT(*) AS n FROM resident_songs rs JOIN songs s ON s.id = rs.song_id WHERE {where}",
                           params))["n"]
@@ -35,12 +35,12 @@ def resident_song_page(db: sqlite_utils.Database, resident_id: int, *, query: st
     rows = [dict(r) for r in db.query(
         f"""
         WITH page AS MATERIALIZED (
-            SELECT s.id, s.sha256, s.ext, s.title, s.artist, s.year, s.year_source, s.year_confidence,
+            SELECT s.id, s.sha256, s.ext, rs.title, rs.artist, rs.year, rs.year_source, rs.year_confidence,
                    s.duration, s.unplayable, rs.favourite, rs.never_play, rs.never_play_reason, rs.note,
                    rs.detective, rs.feel
             FROM resident_songs rs JOIN songs s ON s.id = rs.song_id
             WHERE {where}
-            ORDER BY rs.never_play, s.artist COLLATE NOCASE, s.title COLLATE NOCASE
+            ORDER BY rs.never_play, rs.artist COLLATE NOCASE, rs.title COLLATE NOCASE
             LIMIT :limit OFFSET :offset
         )
         SELECT page.*,
@@ -54,16 +54,22 @@ def resident_song_page(db: sqlite_utils.Database, resident_id: int, *, query: st
 def recent_plays(db: sqlite_utils.Database, resident_id: int, limit: int = 50) -> list[dict[str, Any]]:
     return [dict(r) for r in db.query(
         """
-        SELECT p.started_at, p.ended_at, p.seconds_heard, p.ended_how, s.title, s.artist, s.id AS song_id
+        SELECT p.started_at, p.ended_at, p.seconds_heard, p.ended_how, COALESCE(rs.title, s.title) AS title,
+               COALESCE(rs.artist, s.artist) AS artist, s.id AS song_id
         FROM plays p LEFT JOIN songs s ON s.id = p.song_id
+        LEFT JOIN resident_songs rs ON rs.song_id = p.song_id AND rs.resident_id = p.resident_id
         WHERE p.resident_id = ? ORDER BY p.started_at DESC LIMIT ?
         """, [resident_id, limit])]
 
 
 def resident_song(db: sqlite_utils.Database, resident_id: int, song_id: int) -> dict[str, Any] | None:
-    """A song with this resident's own entry for it, or None when they do not have it."""
+    """A song with this resident's own entry for it (the entry's title, artist and year;
+    the file's own as file_title and file_artist), or None when they do not have it."""
     rows = list(db.query(
-        "SELECT s.*, rs.favourite, rs.never_play, rs.never_play_reason, rs.note, rs.added_by, rs.detective, rs.feel "
+        "SELECT s.id, s.sha256, s.ext, s.format, s.album, s.tag_year, s.duration, s.size_bytes, s.original_name, "
+        "s.unplayable, s.unplayable_reason, s.added_at, s.title AS file_title, s.artist AS file_artist, "
+        "rs.title, rs.artist, rs.year, rs.year_source, rs.year_confidence, "
+        "rs.favourite, rs.never_play, rs.never_play_reason, rs.note, rs.added_by, rs.detective, rs.feel "
         "FROM resident_songs rs JOIN songs s ON s.id = rs.song_id WHERE rs.resident_id = ? AND rs.song_id = ?",
         [resident_id, song_id]))
     return rows[0] if rows else None
@@ -79,6 +85,6 @@ def titles_stamp(db: sqlite_utils.Database, resident_id: int) -> str:
     """Changes when a song is added to or taken from the resident, or renamed (a favourite
     or a red flag does not change it): what cached suggestions depend on."""
     titles = db.execute(
-        "SELECT group_concat(s.id || ':' || s.title, char(31)) FROM resident_songs rs JOIN songs s ON s.id = rs.song_id "
+        "SELECT group_concat(rs.song_id || ':' || rs.title, char(31)) FROM resident_songs rs "
         "WHERE rs.resident_id = ?", [resident_id]).fetchone()[0] or ""
     return hashlib.sha256(titles.encode()).hexdigest()

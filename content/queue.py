@@ -275,7 +275,7 @@ def candidates(
 ) -> list[Candidate]:
     """The resident's songs with their play history, as the weighting needs them."""
     rows = db.execute(
-        f"""SELECT s.id, s.title, s.artist, s.year, s.unplayable, rs.favourite, rs.never_play,
+        f"""SELECT s.id, rs.title, rs.artist, rs.year, s.unplayable, rs.favourite, rs.never_play,
                   rs.reactions_positive, rs.reactions_negative, rs.detective, rs.feel, {TEMPO_SQL}
            FROM resident_songs rs JOIN songs s ON s.id = rs.song_id
            WHERE rs.resident_id = ? ORDER BY s.id""",
@@ -294,13 +294,16 @@ def decade_fallback(
 ) -> list[Candidate]:
     """Other residents' songs from `decade` for decade radio: never one this resident has,
     never an unplayable one, and never one anybody has red-flagged (a song that upset one
-    resident is not a safe surprise for another)."""
+    resident is not a safe surprise for another). They carry the names their files give,
+    never another family's names for them."""
     decade -= decade % 10
     rows = db.execute(
-        f"""SELECT s.id, s.title, s.artist, s.year, s.unplayable, 0, 0, 0, 0, 'trying', NULL, {TEMPO_SQL}
+        f"""SELECT s.id, s.title, s.artist, y.year, s.unplayable, 0, 0, 0, 0, 'trying', NULL, {TEMPO_SQL}
            FROM songs s
-           WHERE s.year >= :start AND s.year < :start + 10 AND s.unplayable = 0
-             AND EXISTS (SELECT 1 FROM resident_songs o WHERE o.song_id = s.id AND o.resident_id != :resident)
+           JOIN (SELECT song_id, MIN(year) AS year FROM resident_songs
+                 WHERE resident_id != :resident AND year >= :start AND year < :start + 10 GROUP BY song_id) y
+             ON y.song_id = s.id
+           WHERE s.unplayable = 0
              AND NOT EXISTS (SELECT 1 FROM resident_songs m WHERE m.song_id = s.id AND m.resident_id = :resident)
              AND NOT EXISTS (SELECT 1 FROM resident_songs f WHERE f.song_id = s.id AND f.never_play = 1)
            ORDER BY s.id""",

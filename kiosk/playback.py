@@ -113,7 +113,7 @@ class Playback:
         point = self._history.load_resume()
         if resident is not None and point is not None and point.resident_id == resident.id \
                 and self.allowed(point.song_id):
-            song = library.song_file(self._db, point.song_id)
+            song = library.song_file(self._db, point.song_id, resident.id)
             if song is not None and point.position < song.duration - 3:
                 start = max(0.0, point.position - self.config.session.resume_rewind_s)
                 if self.play(song, start, self.config.volume.fade_in_s):
@@ -128,7 +128,7 @@ class Playback:
             song_id = self._tracklist.next_id()
             if song_id is None:
                 break
-            song = library.song_file(self._db, song_id)
+            song = library.song_file(self._db, song_id, self._session.resident.id)
             if song is not None and self.play(song, 0.0, fade_in_s):
                 return
         self.go_quiet(self._session.nothing_reason())
@@ -144,7 +144,8 @@ class Playback:
             self._tracklist.again()
             self.play(current.song, 0.0, fade)
             return
-        song = library.song_file(self._db, before)
+        resident = self._session.resident
+        song = library.song_file(self._db, before, resident.id if resident else None)
         if song is None or not self.allowed(before) or not self.play(song, 0.0, fade):
             self.play_next(fade)
 

@@ -39,7 +39,7 @@ def add_song(db, media: Path, src: Path, title: str, artist: str, year: int, pro
     result = ingest.ingest_file(db, media, src, min_seconds=1, prober=prober)
     assert result.status == "added", result.reason
     with dbmod.write(db):
-        db.execute("UPDATE songs SET title = ?, artist = ?, year = ?, year_source = 'family' WHERE id = ?",
+        db.execute("UPDATE songs SET title = ?, artist = ?, tag_year = ? WHERE id = ?",
                    [title, artist, year, result.song_id])
     return result.song_id
 

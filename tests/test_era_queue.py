@@ -147,8 +147,16 @@ def add_song(db, title: str, artist: str, year: int | None, **extra) -> int:
     with write(db):
         return db["songs"].insert({
             "sha256": digest, "ext": "ogg", "format": "ogg", "title": title, "artist": artist,
-            "year": year, "year_source": "tag" if year else None, "duration": 120.0, "size_bytes": 1000, **extra,
+            "tag_year": year, "duration": 120.0, "size_bytes": 1000, **extra,
         }).last_pk
+
+
+def link(db, resident_id: int, song_id: int) -> None:
+    """Give a resident the song, its entry dated by the file's tag (whatever the catalogue says)."""
+    library.link_song(db, resident_id, song_id)
+    with write(db):
+        db.execute("UPDATE resident_songs SET year = (SELECT tag_year FROM songs WHERE id = ?), year_source = 'tag' "
+                   "WHERE resident_id = ? AND song_id = ?", [song_id, resident_id, song_id])
 
 
 def add_play(db, resident_id: int, song_id: int, seconds: float, how: str, at: str = "2026-01-01T10:00:00Z"):
@@ -161,7 +169,7 @@ def test_next_songs_reads_flags_and_skips_from_the_library(lib, mary):
     db = lib.db
     ids = [add_song(db, f"Tune {i}", f"Band {i}", 1950 + i) for i in range(6)]
     for i in ids:
-        library.link_song(db, mary.id, i)
+        link(db, mary.id, i)
     library.set_song_flags(db, mary.id, ids[0], never_play=True)
     for _ in range(3):
         add_play(db, mary.id, ids[1], 5, "next")
@@ -183,7 +191,7 @@ def test_next_songs_follows_the_weights_setting_and_survives_a_broken_one(lib, m
     fav = add_song(db, "Favourite", "A", 1953)
     other = add_song(db, "Other", "B", 1953)
     for s in (fav, other):
-        library.link_song(db, mary.id, s)
+        link(db, mary.id, s)
     library.set_song_flags(db, mary.id, fav, favourite=True)
     library.set_setting(db, "era.weights", {"favourite_boost": 0})
     assert set(next_songs(db, mary.id, random.Random(1), length=10)) == {other}
@@ -202,10 +210,10 @@ def test_decade_radio_through_the_library(lib, mary):
     broken = add_song(db, "Broken", "Y", 1958, unplayable=1)
     bob_1940s = add_song(db, "Forties", "Z", 1944)
     for s in (mine, mine_other_decade, shared_bad):
-        library.link_song(db, mary.id, s)
+        link(db, mary.id, s)
     library.set_song_flags(db, mary.id, shared_bad, never_play=True)
     for s in (*bobs, shared_bad, flagged_by_bob, broken, bob_1940s):
-        library.link_song(db, bob.id, s)
+        link(db, bob.id, s)
     library.set_song_flags(db, bob.id, flagged_by_bob, never_play=True)
     heard = set(next_songs(db, mary.id, random.Random(2), decade=1950, length=200))
     assert heard == {mine, *bobs}

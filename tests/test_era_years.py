@@ -24,7 +24,15 @@ def add(lib, resident, tmp_path, name: str, tags: dict | None = None, freq: floa
 
 
 def song(lib, song_id: int) -> dict:
-    return lib.db["songs"].get(song_id)
+    """The (one) resident entry for this song, with the file's tag year."""
+    return next(lib.db.query("SELECT rs.*, s.tag_year FROM resident_songs rs JOIN songs s ON s.id = rs.song_id "
+                             "WHERE rs.song_id = ?", [song_id]))
+
+
+def rename(lib, resident, song_id: int, title: str, artist: str) -> None:
+    with write(lib.db):
+        lib.db.execute("UPDATE resident_songs SET title = ?, artist = ? WHERE resident_id = ? AND song_id = ?",
+                       [title, artist, resident.id, song_id])
 
 
 def test_a_compilation_year_gives_way_to_the_catalogue(lib, mary, tmp_path):
@@ -34,7 +42,7 @@ def test_a_compilation_year_gives_way_to_the_catalogue(lib, mary, tmp_path):
     assert (row["year"], row["year_source"]) == (1939, "catalogue")
     assert row["tag_year"] == 2005
     assert row["year_confidence"] >= 90
-    decision = lib.db["song_year_decisions"].get(sid)
+    decision = lib.db["entry_year_decisions"].get((mary.id, sid))
     assert (decision["match_title"], decision["match_artist"], decision["match_year"]) == (
         "We'll Meet Again", "Vera Lynn", 1939)
 
@@ -55,13 +63,13 @@ def test_an_unknown_song_keeps_its_tag_year_or_a_year_in_its_name(lib, mary, tmp
 
 def test_a_family_year_wins_and_is_never_overwritten(lib, mary, tmp_path):
     sid = add(lib, mary, tmp_path, "x.ogg", {"title": "White Christmas", "artist": "Bing Crosby", "date": "1998"})
-    years.set_family_year(lib.db, sid, 1947, user_id=None)
-    years.resolve_song(lib.db, sid)
+    years.set_family_year(lib.db, mary.id, sid, 1947, user_id=None)
+    years.resolve_entry(lib.db, mary.id, sid)
     assert years.resolve_stale(lib.db) == []
     assert (song(lib, sid)["year"], song(lib, sid)["year_source"]) == (1947, "family")
     actions = [r["action"] for r in lib.db.query("SELECT action FROM audit_log WHERE song_id = ?", [sid])]
     assert "song.year" in actions
-    years.set_family_year(lib.db, sid, None)           # hand it back to the automatic decision
+    years.set_family_year(lib.db, mary.id, sid, None)           # hand it back to the automatic decision
     assert (song(lib, sid)["year"], song(lib, sid)["year_source"]) == (1942, "catalogue")
 
 
@@ -69,15 +77,14 @@ def test_a_family_year_wins_and_is_never_overwritten(lib, mary, tmp_path):
 def test_a_mistyped_family_year_is_refused_in_plain_words(lib, mary, tmp_path, bad):
     sid = add(lib, mary, tmp_path, "y.ogg", {"title": "In the Mood", "artist": "Glenn Miller", "date": "2001"})
     with pytest.raises(LibraryError, match="does not look like a year"):
-        years.set_family_year(lib.db, sid, bad)
+        years.set_family_year(lib.db, mary.id, sid, bad)
     assert song(lib, sid)["year"] == 1939                 # nothing half-written
 
 
 def test_corrected_names_make_the_decision_stale_and_fix_redoes_it(lib, mary, tmp_path):
     sid = add(lib, mary, tmp_path, "z.ogg", {"title": "Track 1", "artist": "Unknown artist", "date": "1999"})
     before = (song(lib, sid)["year"], song(lib, sid)["year_source"])
-    with write(lib.db):
-        lib.db["songs"].update(sid, {"title": "Moonlight Serenade", "artist": "Glenn Miller"})
+    rename(lib, mary, sid, "Moonlight Serenade", "Glenn Miller")
     stale = [r for r in years.review(lib.db) if r.stale]
     assert [r.song_id for r in stale] == [sid]
     assert stale[0].proposed.year == 1939
@@ -107,9 +114,8 @@ def test_cli_year_prints_one_json_object(capsys):
 def test_cli_years_reviews_and_fixes_a_residents_library(lib, mary, tmp_path, capsys):
     sid = add(lib, mary, tmp_path, "v.ogg", {"title": "Track 1", "artist": "Unknown artist", "date": "1999"})
     fam = add(lib, mary, tmp_path, "u.ogg", {"title": "White Christmas", "artist": "Bing Crosby"}, freq=330)
-    years.set_family_year(lib.db, fam, 1950)
-    with write(lib.db):
-        lib.db["songs"].update(sid, {"title": "Moonlight Serenade", "artist": "Glenn Miller"})
+    years.set_family_year(lib.db, mary.id, fam, 1950)
+    rename(lib, mary, sid, "Moonlight Serenade", "Glenn Miller")
 
     args = ["--db", str(lib.db_path), "--resident", "mary"]
     assert cli.main(["years", *args]) == 0
@@ -137,8 +143,28 @@ def test_without_a_catalogue_an_upload_keeps_its_tag_year_until_the_catalogue_is
     sid = result.song_id
     empty = Matcher(era_catalogue.from_entries([], version="missing"))
     with write(lib.db):
-        lib.db["songs"].update(sid, {"year": None, "year_source": None})
-        years.resolve_song(lib.db, sid, matcher=empty)
+        lib.db.execute("UPDATE resident_songs SET year = NULL, year_source = NULL WHERE song_id = ?", [sid])
+        years.resolve_entry(lib.db, mary.id, sid, matcher=empty)
     assert (song(lib, sid)["year"], song(lib, sid)["year_source"]) == (2001, "tag")
     assert [r.song_id for r in years.resolve_stale(lib.db)] == [sid]
     assert (song(lib, sid)["year"], song(lib, sid)["year_source"]) == (1939, "catalogue")
+
+
+def test_each_residents_entry_has_its_own_names_and_year(lib, mary, tmp_path):
+    """The same audio for two residents: one family renames and dates it for their resident;
+    the other resident's entry, and the shared file's own tags, stay as they were."""
+    sid = add(lib, mary, tmp_path, "s.ogg", {"title": "Track 1", "artist": "Unknown", "date": "1999"})
+    john = library.add_resident(lib.db, "John", birth_year=1935)
+    src = tmp_path / "in" / "s.ogg"            # the very same file, from John's family
+    assert ingest_file(lib.db, lib.media, src, resident_id=john.id, min_seconds=1).song_id == sid
+    from content import curation
+    curation.update_entry(lib.db, mary.id, sid, title="Moonlight Serenade", artist="Glenn Miller", year=None)
+    curation.set_year(lib.db, john.id, sid, 1950)
+    mine, his = library.resident_song(lib.db, mary.id, sid), library.resident_song(lib.db, john.id, sid)
+    assert (mine.title, mine.year, mine.year_source) == ("Moonlight Serenade", 1939, "catalogue")
+    assert (his.title, his.artist, his.year, his.year_source) == ("Track 1", "Unknown", 1950, "family")
+    # each entry's year decision is its own: Mary's new names do not redo John's
+    assert [r.resident_id for r in years.review(lib.db) if r.stale] == []
+    file_row = lib.db["songs"].get(sid)
+    assert (file_row["title"], file_row["artist"], file_row["tag_year"]) == ("Track 1", "Unknown", 1999)
+    assert not {"year", "year_source", "year_confidence"} & set(file_row)

@@ -165,3 +165,19 @@ def test_a_song_that_cannot_start_part_way_resumes_from_its_start_not_marked(lib
     assert tones_heard(meter.audio_since(0)) == [520]
     assert lib.db.execute("SELECT unplayable FROM songs WHERE id = ?", [song]).fetchone()[0] == 0
     assert lib.db.execute("SELECT COUNT(*) FROM plays").fetchone()[0] == 1, "one play, not an error and a retry"
+
+
+def test_the_kiosk_shows_the_residents_own_names_and_year_for_a_shared_song(lib, mary, kiosks):
+    """The same audio for Mary and Bob, named and dated differently by each family: the
+    kiosk playing for Mary says Mary's names, its decade buttons follow Mary's year."""
+    from content import curation
+    sid = add_song(lib, mary, 500, seconds=20, title="Track 3", year=1999)
+    bob = library.add_resident(lib.db, "Bob", birth_year=1931)
+    library.link_song(lib.db, bob.id, sid)
+    curation.update_entry(lib.db, mary.id, sid, title="Mum's dance", artist="Ted Heath", year=1953)
+    curation.update_entry(lib.db, bob.id, sid, title="Dad's waltz", artist="Savoy", year=1948)
+    k = kiosks(config(lib, resident="Mary"))
+    k.controller.press("play")
+    st = wait_for(lambda: (s := status(k))["song"] and s, timeout=15, what="a song playing")
+    assert (st["song"]["title"], st["song"]["artist"], st["song"]["year"]) == ("Mum's dance", "Ted Heath", 1953)
+    assert "decade:1950" in st["buttons"] and "decade:1940" not in st["buttons"]

@@ -31,7 +31,7 @@ def test_editing_the_year_makes_it_the_familys(world, lib, tmp_path):
     bad = c.post(f"/residents/{world.mary.id}/songs/{sid}/year", {"year": "nineteen"}, follow_redirects=True)
     assert "does not look like a year" in bad.get_data(as_text=True)
     c.post(f"/residents/{world.mary.id}/songs/{sid}/year", {"year": "1942"})
-    row = lib.db["songs"].get(sid)
+    row = lib.db["resident_songs"].get((world.mary.id, sid))
     assert (row["year"], row["year_source"]) == (1942, "family")
     page = c.get(f"/residents/{world.mary.id}").get_data(as_text=True)
     assert "1942 <span class=\"source\">(entered by family or staff)</span>" in page
@@ -45,10 +45,10 @@ def test_editing_title_artist_and_note(world, lib, tmp_path):
     c.get(f"/residents/{world.mary.id}/songs/{sid}")
     empty = c.post(f"/residents/{world.mary.id}/songs/{sid}", {"title": "  ", "artist": "", "year": "", "note": ""})
     assert empty.status_code == 400 and "A song needs a title." in empty.get_data(as_text=True)
-    assert lib.db["songs"].get(sid)["title"] == "track01"
+    assert lib.db["resident_songs"].get((world.mary.id, sid))["title"] == "track01"
     c.post(f"/residents/{world.mary.id}/songs/{sid}", {"title": "Lili Marleen", "artist": "Lale Andersen",
                                                        "year": "1939", "note": "Her father sang it."})
-    row = lib.db["songs"].get(sid)
+    row = lib.db["resident_songs"].get((world.mary.id, sid))
     assert (row["title"], row["artist"], row["year"], row["year_source"]) == ("Lili Marleen", "Lale Andersen", 1939, "family")
     assert lib.db["resident_songs"].get((world.mary.id, sid))["note"] == "Her father sang it."
     assert "Her father sang it." in c.get(f"/residents/{world.mary.id}/songs/{sid}").get_data(as_text=True)
@@ -178,7 +178,8 @@ def test_resident_page_pages_and_finds(world, lib):
     rows = [{"sha256": f"{i:064x}", "ext": "mp3", "format": "mp3", "title": f"Song {i:03d}", "artist": "Band",
              "duration": 100, "size_bytes": 1} for i in range(230)]
     lib.db["songs"].insert_all(rows)
-    lib.db.execute("INSERT INTO resident_songs (resident_id, song_id) SELECT ?, id FROM songs", [world.mary.id])
+    lib.db.execute("INSERT INTO resident_songs (resident_id, song_id, title, artist) SELECT ?, id, title, artist "
+                   "FROM songs", [world.mary.id])
     lib.db.conn.commit()
     c = world.client(world.mary_family)
     first = c.get(f"/residents/{world.mary.id}").get_data(as_text=True)
@@ -208,7 +209,8 @@ def test_changes_are_in_the_audit_log_with_who_did_them(world, lib, tmp_path):
 def test_a_catalogue_year_shows_how_sure_the_match_was(world, lib, tmp_path):
     sid = add_song(world, lib, world.mary, 440, "Some Tune", "Some Band", tmp=tmp_path)
     with lib.db.conn:
-        lib.db.execute("UPDATE songs SET year = 1942, year_source = 'catalogue', year_confidence = 91.6 WHERE id = ?", [sid])
+        lib.db.execute("UPDATE resident_songs SET year = 1942, year_source = 'catalogue', year_confidence = 91.6 "
+                       "WHERE song_id = ?", [sid])
     page = world.client(world.mary_family).get(f"/residents/{world.mary.id}").get_data(as_text=True)
     assert "1942 <span class=\"source\">(found in the song catalogue, 92% sure)</span>" in page
 
@@ -227,18 +229,18 @@ def test_editing_details_without_a_year_keeps_the_year(world, lib, tmp_path):
     c.get(f"/residents/{world.mary.id}/songs/{sid}")
     c.post(f"/residents/{world.mary.id}/songs/{sid}", {"title": "Kept Year Tune", "artist": "Uncle Joe Smith",
                                                        "note": "Danced to it in 1955"})
-    row = lib.db["songs"].get(sid)
+    row = lib.db["resident_songs"].get((world.mary.id, sid))
     assert (row["artist"], row["year"], row["year_source"]) == ("Uncle Joe Smith", 1951, "tag")
 
 
 def test_renaming_a_song_lets_the_catalogue_correct_a_compilation_year(world, lib, tmp_path):
     sid = add_song(world, lib, world.mary, 440, "track07", "", year="2005", tmp=tmp_path)
-    assert (lib.db["songs"].get(sid)["year"], lib.db["songs"].get(sid)["year_source"]) == (2005, "tag")
+    assert (lib.db["resident_songs"].get((world.mary.id, sid))["year"], lib.db["resident_songs"].get((world.mary.id, sid))["year_source"]) == (2005, "tag")
     c = world.client(world.mary_family)
     c.get(f"/residents/{world.mary.id}/songs/{sid}")
     c.post(f"/residents/{world.mary.id}/songs/{sid}", {"title": "We'll Meet Again", "artist": "Vera Lynn",
                                                        "year": "2005", "note": ""})
-    row = lib.db["songs"].get(sid)
+    row = lib.db["resident_songs"].get((world.mary.id, sid))
     assert (row["year"], row["year_source"]) == (1939, "catalogue")
 
 
@@ -247,7 +249,7 @@ def test_clearing_a_typed_year_hands_it_back_to_the_catalogue(world, lib, tmp_pa
     c = world.client(world.mary_family)
     c.get(f"/residents/{world.mary.id}/songs/{sid}")
     c.post(f"/residents/{world.mary.id}/songs/{sid}/year", {"year": "1941"})
-    assert lib.db["songs"].get(sid)["year_source"] == "family"
+    assert lib.db["resident_songs"].get((world.mary.id, sid))["year_source"] == "family"
     c.post(f"/residents/{world.mary.id}/songs/{sid}/year", {"year": ""})
-    row = lib.db["songs"].get(sid)
+    row = lib.db["resident_songs"].get((world.mary.id, sid))
     assert (row["year"], row["year_source"]) == (1939, "catalogue")

@@ -77,17 +77,7 @@ def test_the_real_server_refuses_a_body_over_the_apps_limit_from_its_length(worl
     assert b"This file is too big. The largest song you can send is 4 MB." in answer
 
 
-# --- 2. a song two residents share -------------------------------------------------------------
-
-@pytest.fixture
-def shared_song(world, lib, tmp_path) -> int:
-    """Bob's song, which Mary's family then uploads for Mary too: one stored song, two residents."""
-    sid = add_song(world, lib, world.bob, 330, "Bob's song", "Band", year="1950", tmp=tmp_path)
-    body = song_file(tmp_path, "copy.wav", 330, title="Bob's song", artist="Band", date="1950").read_bytes()
-    answer = _upload(world.client(world.mary_family), world.mary.id, "copy.wav", body)
-    assert answer["song_id"] == sid
-    return sid
-
+# --- 2. a song two residents share: each family's words stay theirs --------------------------
 
 def _upload(c, rid: int, name: str, body: bytes) -> dict:
     c.get(f"/residents/{rid}/upload")
@@ -97,55 +87,97 @@ def _upload(c, rid: int, name: str, body: bytes) -> dict:
     return resp.get_json()["files"][0]
 
 
-def test_a_family_cannot_rename_a_song_another_residents_family_shares(world, lib, shared_song):
-    c = world.client(world.mary_family)
-    url = f"/residents/{world.mary.id}/songs/{shared_song}"
-    c.get(url)
-    resp = c.post(url, {"title": "Renamed", "artist": "Someone", "year": "2001", "note": "Her wedding"})
-    assert resp.status_code == 403
-    assert "shared with another resident, so only staff can change its details" in resp.get_data(as_text=True)
-    resp = c.post(f"{url}/year", {"year": "1999"})
-    assert resp.status_code == 403
-    song = lib.db["songs"].get(shared_song)
-    assert (song["title"], song["artist"], song["year"]) == ("Bob's song", "Band", 1950)
-    # nothing half-saved: the note sent with the refused change was not kept either
-    assert lib.db.execute("SELECT note FROM resident_songs WHERE song_id = ? AND resident_id = ?",
-                          [shared_song, world.mary.id]).fetchone()[0] in (None, "")
-    # the note alone is Mary's own, so that is still allowed
-    resp = c.post(url, {"title": "Bob's song", "artist": "Band", "year": "1950", "note": "Her wedding"})
-    assert resp.status_code == 302
-    assert lib.db.execute("SELECT note FROM resident_songs WHERE song_id = ? AND resident_id = ?",
-                          [shared_song, world.mary.id]).fetchone()[0] == "Her wedding"
+def _live_upload(b, rid: int, name: str, body: bytes) -> dict:
+    b.get(f"/residents/{rid}/upload")
+    boundary = "evergreen-live-boundary"
+    data = (f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{b.token}\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{name}"\r\n'
+            f'Content-Type: audio/wav\r\n\r\n').encode() + body + f"\r\n--{boundary}--\r\n".encode()
+    answer = b.request("POST", f"/residents/{rid}/upload", data,
+                       {"Content-Type": f"multipart/form-data; boundary={boundary}", "Accept": "application/json"})
+    assert answer.status == 200, answer.text
+    return answer.json()["files"][0]
 
 
-def test_staff_and_a_family_who_sees_everyone_with_the_song_may_rename_it(world, lib, shared_song):
-    s = world.client(world.staff)
-    url = f"/residents/{world.mary.id}/songs/{shared_song}"
-    s.get(url)
-    assert s.post(url, {"title": "Bob's song (1950)", "artist": "Band", "year": "1950"}).status_code == 302
-    assert lib.db["songs"].get(shared_song)["title"] == "Bob's song (1950)"
-    accounts.link_resident(lib.db, world.mary_family.id, world.bob.id)
-    c = world.client(world.mary_family)
-    c.get(url)
-    assert c.post(url, {"title": "Bob's song", "artist": "Band", "year": "1950"}).status_code == 302
-    assert lib.db["songs"].get(shared_song)["title"] == "Bob's song"
+def test_one_familys_words_for_a_song_never_reach_another_family(world, lib, tmp_path):
+    """Bob's family names and dates a recording for Bob; Mary's family uploads the very same
+    file for Mary. On the real server: Mary's family is told it was added and nothing else,
+    sees only the file's own names, renames Mary's entry freely, and Bob's words stay Bob's."""
+    from tests.live import LiveBrowser, serve
+    from tests.test_web_fixtures import FAMILY_PW
+    body = song_file(tmp_path, "waltz.wav", 330, title="Track 07", artist="Orchestra").read_bytes()
+    with serve(world.app) as base:
+        ben = LiveBrowser(base)
+        ben.login(world.bob_family.email, FAMILY_PW)
+        sid = _live_upload(ben, world.bob.id, "waltz.wav", body)["song_id"]
+        bob_song = f"/residents/{world.bob.id}/songs/{sid}"
+        ben.get(bob_song)
+        assert ben.post(bob_song, {"title": "Dad's wedding waltz", "artist": "Savoy Orpheans", "year": "1948",
+                                   "note": "Danced at the Savoy"}).status == 302
+        anne = LiveBrowser(base)
+        anne.login(world.mary_family.email, FAMILY_PW)
+        answer = _live_upload(anne, world.mary.id, "same-file.wav", body)
+        assert answer["song_id"] == sid and answer["status"] == "added"
+        secrets_of_bob = ("wedding waltz", "Savoy", "1948", "Bob", "already")
+        assert not any(s in answer["message"] for s in secrets_of_bob), answer["message"]
+        for page in (f"/residents/{world.mary.id}", f"/residents/{world.mary.id}/songs/{sid}",
+                     f"/residents/{world.mary.id}/history"):
+            text = anne.get(page).text
+            assert not any(s in text for s in secrets_of_bob), page
+        mary_song = f"/residents/{world.mary.id}/songs/{sid}"
+        assert "Track 07" in anne.get(mary_song).text
+        assert anne.post(mary_song, {"title": "Mum's song", "artist": "", "year": "1952"}).status == 302
+        assert anne.post(f"{mary_song}/year", {"year": "1953"}).status == 302
+        bob_page = ben.get(bob_song).text
+        assert "Dad&#39;s wedding waltz" in bob_page and "Mum" not in bob_page and "1948" in bob_page
+        assert ben.post(bob_song, {"title": "Dad's waltz", "artist": "Savoy Orpheans", "year": "1948",
+                                   "note": "Danced at the Savoy"}).status == 302
+    mine = lib.db["resident_songs"].get((world.mary.id, sid))
+    his = lib.db["resident_songs"].get((world.bob.id, sid))
+    assert (mine["title"], mine["year"], mine["note"]) == ("Mum's song", 1953, "")
+    assert (his["title"], his["artist"], his["year"], his["note"]) == ("Dad's waltz", "Savoy Orpheans", 1948,
+                                                                       "Danced at the Savoy")
+    assert lib.db["songs"].get(sid)["title"] == "Track 07"      # the file's own words, unchanged
 
 
-def test_a_duplicate_upload_never_names_a_resident_the_family_cannot_see(world, lib, shared_song, tmp_path):
-    body = song_file(tmp_path, "again.wav", 330, title="Bob's song", artist="Band", date="1950").read_bytes()
-    again = _upload(world.client(world.mary_family), world.mary.id, "again.wav", body)
-    assert again["status"] == "duplicate"
-    assert "Bob" not in again["message"].replace("Bob's song", "")
-    fresh = song_file(tmp_path, "other.wav", 347, title="Other", artist="Band").read_bytes()
-    _upload(world.client(world.staff), world.bob.id, "other.wav", fresh)
-    answer = _upload(world.client(world.mary_family), world.mary.id, "other.wav", fresh)
-    assert answer["status"] == "added" and "already in the library" in answer["message"]
-    assert "Bob" not in answer["message"]
-    staff_answer = _upload(world.client(world.staff), world.mary.id, "mood.wav",
-                           song_file(tmp_path, "m.wav", 359, title="Mood", artist="Band").read_bytes())
-    assert staff_answer["status"] == "added"
-    both = song_file(tmp_path, "m.wav", 359, title="Mood", artist="Band").read_bytes()
-    assert "Mary's" in _upload(world.client(world.staff), world.bob.id, "mood.wav", both)["message"]
+def test_a_library_from_before_is_moved_onto_each_residents_entry(tmp_path):
+    """An existing library (schema before resident-owned words) is migrated in place: each
+    entry keeps the names, year and decision its song had; the songs row keeps the file's."""
+    import sqlite3
+
+    from content import db as dbmod
+    from content.migrations import registry
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    old = __import__("sqlite_utils").Database(conn)
+    migrations = registry()
+    migrations.ensure_migrations_table(old)
+    for migration in migrations._migrations:
+        if migration.name >= "m0051":
+            break
+        with dbmod.write(old):
+            migration.fn(old)
+            migrations._record_applied(old, migration.name)
+    with dbmod.write(old):
+        old["residents"].insert_all([{"id": 1, "name": "Mary"}, {"id": 2, "name": "Bob"}])
+        old["songs"].insert({"id": 7, "sha256": "ab" * 32, "ext": "ogg", "format": "ogg", "title": "Dad's waltz",
+                             "artist": "Savoy", "tag_year": 1999, "year": 1948, "year_source": "family",
+                             "duration": 100, "size_bytes": 10})
+        old["resident_songs"].insert_all([{"resident_id": 1, "song_id": 7, "note": "Mary's"},
+                                          {"resident_id": 2, "song_id": 7, "note": "Bob's"}])
+        old["song_year_decisions"].insert({"song_id": 7, "basis": "x", "catalogue_version": "v", "decided_at": "t"})
+    conn.close()
+    db = dbmod.connect(path)   # the migration runs here
+    try:
+        entries = [(r["resident_id"], r["title"], r["artist"], r["year"], r["year_source"], r["note"])
+                   for r in db.query("SELECT * FROM resident_songs ORDER BY resident_id")]
+        assert entries == [(1, "Dad's waltz", "Savoy", 1948, "family", "Mary's"),
+                           (2, "Dad's waltz", "Savoy", 1948, "family", "Bob's")]
+        assert not {"year", "year_source", "year_confidence"} & set(db["songs"].columns_dict)
+        assert db.execute("SELECT COUNT(*) FROM entry_year_decisions").fetchone()[0] == 2
+        assert not db["song_year_decisions"].exists()
+    finally:
+        db.close()
 
 
 # --- 3. logging out ------------------------------------------------------------------------------

@@ -47,17 +47,19 @@ def _describe(year: int | None, source: str | None, confidence: float | None) ->
 
 def review_years(args, ctx) -> int:
     if args.all:
-        whose, ids = "The library", None
+        whose, rid = "The library", None
     else:
         resident = library.resident_by_name(ctx.db, args.resident)
-        whose, ids = resident.name, [s.song_id for s in library.resident_songs(ctx.db, resident.id)]
+        whose, rid = resident.name, resident.id
     matcher = default_matcher()
-    changed = {r.song_id for r in era_years.resolve_stale(ctx.db, ids, matcher=matcher)} if args.fix else set()
-    reviews = era_years.review(ctx.db, ids, matcher=matcher)
+    changed = {(r.resident_id, r.song_id) for r in era_years.resolve_stale(ctx.db, rid, matcher=matcher)} \
+        if args.fix else set()
+    reviews = era_years.review(ctx.db, rid, matcher=matcher)
     if args.json:
         print(json.dumps([{
-            "song_id": r.song_id, "title": r.title, "artist": r.artist, "year": r.year, "source": r.source,
-            "confidence": r.confidence, "stale": r.stale, "fixed": r.song_id in changed,
+            "resident_id": r.resident_id, "song_id": r.song_id, "title": r.title, "artist": r.artist, "year": r.year,
+            "source": r.source, "confidence": r.confidence, "stale": r.stale,
+            "fixed": (r.resident_id, r.song_id) in changed,
             "proposed": {"year": r.proposed.year, "source": r.proposed.source, "confidence": r.proposed.confidence,
                          "match": None if r.proposed.match is None else {
                              "title": r.proposed.match.title, "artist": r.proposed.match.artist,
@@ -74,7 +76,7 @@ def review_years(args, ctx) -> int:
         m = r.proposed.match
         if r.source == "catalogue" and m is not None:
             line += f" = catalogue's “{m.title}”" + (f" by {m.artist}" if m.artist else "")
-        if r.song_id in changed:
+        if (r.resident_id, r.song_id) in changed:
             line += "  [fixed]"
         elif r.stale or r.would_change:
             pending += 1

@@ -35,18 +35,15 @@ def normalise(artist: str, title: str) -> str:
 def find_lookalikes(db: sqlite_utils.Database, user: User, resident_id: int, *, title: str, artist: str,
                     exclude_song_id: int | None = None, limit: int = 3) -> list[Lookalike]:
     """Songs the user may see (the resident's own, and other residents' they may see) that
-    look like this one."""
-    if user.is_staff:
-        sql = ("SELECT s.id, s.title, s.artist, group_concat(r.name, '|') AS names FROM songs s "
-               "JOIN resident_songs rs ON rs.song_id = s.id JOIN residents r ON r.id = rs.resident_id "
-               "WHERE s.id != ? GROUP BY s.id")
-        params: list = [exclude_song_id or -1]
-    else:
-        sql = ("SELECT s.id, s.title, s.artist, group_concat(r.name, '|') AS names FROM songs s "
-               "JOIN resident_songs rs ON rs.song_id = s.id JOIN residents r ON r.id = rs.resident_id "
-               "WHERE s.id != ? AND (rs.resident_id = ? OR rs.resident_id IN "
-               "(SELECT resident_id FROM user_residents WHERE user_id = ?)) GROUP BY s.id")
-        params = [exclude_song_id or -1, resident_id, user.id]
+    look like this one, each as its own resident's entry names it: one family never sees
+    another's names for a song."""
+    sql = ("SELECT rs.song_id AS id, rs.title, rs.artist, r.name AS names FROM resident_songs rs "
+           "JOIN residents r ON r.id = rs.resident_id WHERE rs.song_id != ?")
+    params: list = [exclude_song_id or -1]
+    if not user.is_staff:
+        sql += (" AND (rs.resident_id = ? OR rs.resident_id IN "
+                "(SELECT resident_id FROM user_residents WHERE user_id = ?))")
+        params += [resident_id, user.id]
     rows = list(db.query(sql, params))
     if not rows:
         return []

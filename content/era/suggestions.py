@@ -46,8 +46,8 @@ def era_suggestions(db: sqlite_utils.Database, resident_id: int, limit: int = 20
     matcher = matcher or default_matcher()
     cat = matcher.catalogue
     have = list(db.query(
-        """SELECT s.title, s.artist, d.match_title, d.match_artist FROM resident_songs rs
-           JOIN songs s ON s.id = rs.song_id LEFT JOIN song_year_decisions d ON d.song_id = s.id
+        """SELECT rs.title, rs.artist, d.match_title, d.match_artist FROM resident_songs rs
+           LEFT JOIN entry_year_decisions d ON d.resident_id = rs.resident_id AND d.song_id = rs.song_id
            WHERE rs.resident_id = ?""", [resident_id]))
     have_titles = []
     for h in have:

@@ -1,11 +1,12 @@
-"""Deciding a song's original year, and remembering how it was decided.
+"""Deciding a song's original year for one resident's entry, and remembering how.
 
 Tags lie: a 2005 compilation of a 1942 song says 2005. The year used for the era weights
-comes from, in order of trust:
+is decided for each resident's entry (resident_songs), from its own title and artist (what
+that resident's family or staff call the song) and what the file says, in order of trust:
 
 1. ``family`` — a year a person entered. Never overwritten by anything automatic.
 2. ``catalogue`` — a confident match in the bundled catalogue (its earliest year for the song),
-   from the tags (artist, title) or else from the uploaded file's name.
+   from the entry's names (artist, title) or else from the uploaded file's name.
 3. ``tag`` — the year in the file's tags.
 4. ``filename`` — a year in brackets in the file's name: "We'll Meet Again (1939).mp3".
 
@@ -100,10 +101,15 @@ def decide(song: dict[str, Any], matcher: Matcher) -> Decision:
     return Decision(None, None, None, None, fingerprint)
 
 
-def _song(db: sqlite_utils.Database, song_id: int) -> dict[str, Any]:
-    rows = list(db.query("SELECT * FROM songs WHERE id = ?", [song_id]))
+_ENTRY_SQL = """SELECT rs.resident_id, rs.song_id, rs.title, rs.artist, rs.year, rs.year_source,
+       rs.year_confidence, s.tag_year, s.original_name
+FROM resident_songs rs JOIN songs s ON s.id = rs.song_id"""
+
+
+def _entry(db: sqlite_utils.Database, resident_id: int, song_id: int) -> dict[str, Any]:
+    rows = list(db.query(_ENTRY_SQL + " WHERE rs.resident_id = ? AND rs.song_id = ?", [resident_id, song_id]))
     if not rows:
-        raise LibraryError(f"There is no song number {song_id}.")
+        raise LibraryError("That song is not in this resident's library.")
     return rows[0]
 
 
@@ -120,69 +126,74 @@ def _matcher_or_fallback(matcher: Matcher | None) -> Matcher:
         return Matcher(from_entries([], version="missing"))
 
 
-def resolve_song(db: sqlite_utils.Database, song_id: int, *, matcher: Matcher | None = None) -> None:
-    """Decide and store the song's year. Runs inside the caller's transaction when there is
-    one (ingest calls it while adding the song). A family-entered year is left alone."""
+def resolve_entry(db: sqlite_utils.Database, resident_id: int, song_id: int, *,
+                  matcher: Matcher | None = None) -> None:
+    """Decide and store the year of a resident's entry. Runs inside the caller's transaction
+    when there is one (ingest calls it while adding the song). A family year is left alone."""
     matcher = _matcher_or_fallback(matcher)
     with write(db):
-        song = _song(db, song_id)
-        if song.get("year_source") == "family":
+        entry = _entry(db, resident_id, song_id)
+        if entry.get("year_source") == "family":
             return
-        _store(db, song, decide(song, matcher), matcher)
+        _store(db, entry, decide(entry, matcher), matcher)
 
 
-def _store(db: sqlite_utils.Database, song: dict[str, Any], d: Decision, matcher: Matcher) -> bool:
-    """Write a decision; True when the song's year or source changed."""
-    changed = (song.get("year"), song.get("year_source")) != (d.year, d.source)
-    redone = db.execute("SELECT 1 FROM song_year_decisions WHERE song_id = ?", [song["id"]]).fetchone()
-    db.execute("UPDATE songs SET year = ?, year_source = ?, year_confidence = ? WHERE id = ?",
-               [d.year, d.source, d.confidence, song["id"]])
+def _store(db: sqlite_utils.Database, entry: dict[str, Any], d: Decision, matcher: Matcher) -> bool:
+    """Write a decision; True when the entry's year or source changed."""
+    key = [entry["resident_id"], entry["song_id"]]
+    changed = (entry.get("year"), entry.get("year_source")) != (d.year, d.source)
+    redone = db.execute("SELECT 1 FROM entry_year_decisions WHERE resident_id = ? AND song_id = ?", key).fetchone()
+    db.execute("UPDATE resident_songs SET year = ?, year_source = ?, year_confidence = ? "
+               "WHERE resident_id = ? AND song_id = ?", [d.year, d.source, d.confidence, *key])
     m = d.match
     db.execute(
-        """INSERT INTO song_year_decisions (song_id, basis, catalogue_version, match_title, match_artist,
-               match_year, match_score, match_sources, decided_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT(song_id) DO UPDATE SET basis = excluded.basis, catalogue_version = excluded.catalogue_version,
-               match_title = excluded.match_title, match_artist = excluded.match_artist,
-               match_year = excluded.match_year, match_score = excluded.match_score,
-               match_sources = excluded.match_sources, decided_at = excluded.decided_at""",
-        [song["id"], d.basis, matcher.catalogue.version, m and m.title, m and m.artist, m and m.year,
+        """INSERT INTO entry_year_decisions (resident_id, song_id, basis, catalogue_version, match_title,
+               match_artist, match_year, match_score, match_sources, decided_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT(resident_id, song_id) DO UPDATE SET basis = excluded.basis,
+               catalogue_version = excluded.catalogue_version, match_title = excluded.match_title,
+               match_artist = excluded.match_artist, match_year = excluded.match_year,
+               match_score = excluded.match_score, match_sources = excluded.match_sources,
+               decided_at = excluded.decided_at""",
+        [*key, d.basis, matcher.catalogue.version, m and m.title, m and m.artist, m and m.year,
          m and m.score, m and m.source, utc_iso()],
     )
     if changed and redone:
-        audit(db, "song.year", song_id=song["id"], detail={
-            "from": [song.get("year"), song.get("year_source")], "to": [d.year, d.source]})
+        audit(db, "song.year", resident_id=entry["resident_id"], song_id=entry["song_id"], detail={
+            "from": [entry.get("year"), entry.get("year_source")], "to": [d.year, d.source]})
     return changed
 
 
-def set_family_year(db: sqlite_utils.Database, song_id: int, year: int | str | None, user_id: int | None = None,
-                    *, matcher: Matcher | None = None) -> None:
-    """A person's word on the year (the admin's one-tap fix). None hands the song back to
-    the automatic decision."""
+def set_family_year(db: sqlite_utils.Database, resident_id: int, song_id: int, year: int | str | None,
+                    user_id: int | None = None, *, matcher: Matcher | None = None) -> None:
+    """A person's word on the year of their resident's entry (the admin's one-tap fix).
+    None hands the entry back to the automatic decision."""
     if year is None or (isinstance(year, str) and not year.strip()):
         with write(db):
-            song = _song(db, song_id)
-            db.execute("UPDATE songs SET year_source = NULL WHERE id = ?", [song_id])
-            audit(db, "song.year", user_id=user_id, song_id=song_id,
-                  detail={"from": [song["year"], song["year_source"]], "to": "automatic"})
-            resolve_song(db, song_id, matcher=matcher)
+            entry = _entry(db, resident_id, song_id)
+            db.execute("UPDATE resident_songs SET year_source = NULL WHERE resident_id = ? AND song_id = ?",
+                       [resident_id, song_id])
+            audit(db, "song.year", user_id=user_id, resident_id=resident_id, song_id=song_id,
+                  detail={"from": [entry["year"], entry["year_source"]], "to": "automatic"})
+            resolve_entry(db, resident_id, song_id, matcher=matcher)
         return
     checked = _plausible(year)
     if checked is None or str(year).strip() != str(checked):
         raise LibraryError(f"“{year}” does not look like a year; please enter four digits, "
                            f"from {EARLIEST_YEAR} to {_latest_year() - 1}.")
     with write(db):
-        song = _song(db, song_id)
-        db.execute("UPDATE songs SET year = ?, year_source = 'family', year_confidence = NULL WHERE id = ?",
-                   [checked, song_id])
-        audit(db, "song.year", user_id=user_id, song_id=song_id,
-              detail={"from": [song["year"], song["year_source"]], "to": [checked, "family"]})
+        entry = _entry(db, resident_id, song_id)
+        db.execute("UPDATE resident_songs SET year = ?, year_source = 'family', year_confidence = NULL "
+                   "WHERE resident_id = ? AND song_id = ?", [checked, resident_id, song_id])
+        audit(db, "song.year", user_id=user_id, resident_id=resident_id, song_id=song_id,
+              detail={"from": [entry["year"], entry["year_source"]], "to": [checked, "family"]})
 
 
 @dataclass(frozen=True)
 class Review:
-    """One song's stored year beside what an automatic decision would say now."""
+    """One entry's stored year beside what an automatic decision would say now."""
 
+    resident_id: int
     song_id: int
     title: str
     artist: str
@@ -200,40 +211,39 @@ class Review:
         return (self.year, self.source) != (self.proposed.year, self.proposed.source)
 
 
-def review(db: sqlite_utils.Database, song_ids: Iterable[int] | None = None, *,
+def review(db: sqlite_utils.Database, resident_id: int | None = None, *,
            matcher: Matcher | None = None) -> list[Review]:
+    """Every entry (or one resident's) with the decision it would get now."""
     matcher = _matcher_or_fallback(matcher)
-    sql = """SELECT s.*, d.basis AS decided_basis FROM songs s
-             LEFT JOIN song_year_decisions d ON d.song_id = s.id"""
+    sql = _ENTRY_SQL.replace("FROM resident_songs rs", ", d.basis AS decided_basis FROM resident_songs rs") + \
+        " LEFT JOIN entry_year_decisions d ON d.resident_id = rs.resident_id AND d.song_id = rs.song_id"
     params: list[Any] = []
-    if song_ids is not None:
-        ids = list(song_ids)
-        if not ids:
-            return []
-        sql += f" WHERE s.id IN ({', '.join('?' * len(ids))})"
-        params = ids
+    if resident_id is not None:
+        sql += " WHERE rs.resident_id = ?"
+        params = [resident_id]
     out = []
-    for song in db.query(sql + " ORDER BY s.artist COLLATE NOCASE, s.title COLLATE NOCASE", params):
-        d = decide(song, matcher)
+    for entry in db.query(sql + " ORDER BY rs.artist COLLATE NOCASE, rs.title COLLATE NOCASE, rs.resident_id", params):
+        d = decide(entry, matcher)
         out.append(Review(
-            song_id=song["id"], title=song["title"], artist=song["artist"], original_name=song["original_name"],
-            year=song["year"], source=song["year_source"], confidence=song["year_confidence"], proposed=d,
-            stale=song["year_source"] != "family" and song["decided_basis"] != d.basis,
+            resident_id=entry["resident_id"], song_id=entry["song_id"], title=entry["title"], artist=entry["artist"],
+            original_name=entry["original_name"], year=entry["year"], source=entry["year_source"],
+            confidence=entry["year_confidence"], proposed=d,
+            stale=entry["year_source"] != "family" and entry["decided_basis"] != d.basis,
         ))
     return out
 
 
-def resolve_stale(db: sqlite_utils.Database, song_ids: Iterable[int] | None = None, *,
+def resolve_stale(db: sqlite_utils.Database, resident_id: int | None = None, *,
                   matcher: Matcher | None = None) -> list[Review]:
     """Redo every automatic decision that is stale or would now come out differently.
-    Family years are never touched. Returns the songs whose year or source changed.
+    Family years are never touched. Returns the entries whose year or source changed.
     Run it at start-up (it is quick when nothing changed) and from `years --fix`."""
     matcher = _matcher_or_fallback(matcher)
     changed = []
     with write(db):
-        for r in review(db, song_ids, matcher=matcher):
+        for r in review(db, resident_id, matcher=matcher):
             if r.source == "family" or not (r.stale or r.would_change):
                 continue
-            if _store(db, _song(db, r.song_id), r.proposed, matcher):
+            if _store(db, _entry(db, r.resident_id, r.song_id), r.proposed, matcher):
                 changed.append(r)
     return changed

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, send_from_directory, url_for
 
-from content import accounts, control, curation, library
+from content import control, curation, library
 from content.db import LibraryError, write
 from content.web.guard import resident_song_or_404, resident_view, song_file_view
 from content.era.lookalike import find_lookalikes
@@ -15,7 +15,6 @@ from content.web.words import YEAR_SOURCE_WORDS
 bp = Blueprint("songs", __name__)
 
 NOTE_MAX = 1000
-SHARED_WORDS = "This song is shared with another resident, so only staff can change its details."
 
 
 def tell_kiosk() -> str | None:
@@ -26,14 +25,6 @@ def tell_kiosk() -> str | None:
     except control.KioskUnreachable:
         return "The kiosk is not running just now; it will know when it starts."
     return None
-
-
-class SharedSong(LibraryError):
-    """A family member tried to change details that another family's relative shares."""
-
-
-def _changes_details(row, title: str, artist: str, year: int | None) -> bool:
-    return (" ".join(title.split()), " ".join(artist.split()), year) != (row["title"], row["artist"] or "", row["year"])
 
 
 def _back(resident, sid: int):
@@ -57,15 +48,10 @@ def song(resident, sid: int):
             note = form.get("note", "").strip()
             if len(note) > NOTE_MAX:
                 raise LibraryError(f"The note is too long; please keep it under {NOTE_MAX} letters.")
-            with write(db):   # the check and both changes together, or nothing
-                if _changes_details(row, form.get("title", ""), form.get("artist", ""), year) \
-                        and not accounts.may_change_song(db, g.user, sid):
-                    raise SharedSong(SHARED_WORDS)
-                curation.update_song(db, sid, title=form.get("title", ""), artist=form.get("artist", ""), year=year,
-                                  user_id=g.user.id, resident_id=resident.id)
+            with write(db):   # both changes together, or nothing
+                curation.update_entry(db, resident.id, sid, title=form.get("title", ""), artist=form.get("artist", ""),
+                                      year=year, user_id=g.user.id)
                 library.set_song_flags(db, resident.id, sid, note=note, user_id=g.user.id)
-        except SharedSong as exc:
-            error, status = str(exc), 403
         except LibraryError as exc:
             error, status = str(exc), 400
         else:
@@ -73,9 +59,8 @@ def song(resident, sid: int):
             return redirect(url_for("songs.song", rid=resident.id, sid=sid))
     lookalikes = find_lookalikes(db, g.user, resident.id, title=row["title"], artist=row["artist"],
                                  exclude_song_id=sid)
-    shared = None if accounts.may_change_song(db, g.user, sid) else SHARED_WORDS
     return render_template("song.html", resident=resident, song=row, error=error, lookalikes=lookalikes,
-                           shared=shared, source_words=YEAR_SOURCE_WORDS), (status if error else 200)
+                           source_words=YEAR_SOURCE_WORDS), (status if error else 200)
 
 
 @bp.route("/residents/<int:rid>/songs/<int:sid>/favourite", methods=["POST"])
@@ -116,9 +101,7 @@ def year(resident, sid: int):
     row = resident_song_or_404(resident.id, sid)
     try:
         new_year = curation.parse_year(request.form.get("year"))
-        if new_year != row["year"] and not accounts.may_change_song(get_db(), g.user, sid):
-            return plain_error("Only staff can change this", SHARED_WORDS, 403)
-        curation.set_year(get_db(), sid, new_year, user_id=g.user.id, resident_id=resident.id)
+        curation.set_year(get_db(), resident.id, sid, new_year, user_id=g.user.id)
     except LibraryError as exc:
         flash(str(exc))
     else:

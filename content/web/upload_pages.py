@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, render_template, request
 
-from content import accounts, ingest, tags
+from content import ingest, tags
 from content.probe import Prober
 from content.web.guard import resident_view
 from content.era.lookalike import find_lookalikes
@@ -22,14 +22,6 @@ from content.web.request_scope import get_db
 
 bp = Blueprint("upload", __name__)
 log = logging.getLogger("evergreen.admin")
-
-
-def _visible_names(names: list[str]) -> list[str]:
-    """Which of these residents the person may know about (families see only their own)."""
-    if g.user.is_staff:
-        return names
-    mine = {r.name for r in accounts.residents_for(get_db(), g.user)}
-    return [n for n in names if n in mine]
 
 
 def _song_words(title: str, artist: str, year: int | None) -> str:
@@ -63,15 +55,11 @@ def ingest_one(storage, resident, prober: Prober) -> dict[str, Any]:
     if result.status == "refused":
         out["message"] = f"{result.name}: not added. {result.reason}"
         return out
-    others = [n for n in _visible_names(result.already_for) if n != resident.name]
     if result.status == "duplicate":
         out["message"] = f"{result.name}: {what} is already in {resident.name}'s songs."
         return out
-    if result.already_for:
-        whose = " and ".join(f"{n}'s" for n in others) + " songs" if others else "the library"
-        out["message"] = f"{result.name}: added {what}. It was already in {whose}, so it is stored once."
-    else:
-        out["message"] = f"{result.name}: added {what}."
+    # Added, whoever else may have the same audio: that is nobody's business here.
+    out["message"] = f"{result.name}: added {what}."
     out["lookalikes"] = [la.sentence() for la in find_lookalikes(
         db, g.user, resident.id, title=result.title, artist=result.artist, exclude_song_id=result.song_id)]
     return out
