@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from flask import abort, current_app, g, redirect, request, session, url_for
 
 from content import accounts, library, listings
-from content.web.answers import wants_json
+from content.web.answers import plain_error, wants_json
 from content.web.request_scope import get_db
 
 
@@ -39,7 +39,10 @@ def load_user() -> None:
     g.user = user
 
 
-_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+# Only these read; every other method must carry the CSRF token. A reading request may not
+# carry a body at all: a HEAD (or GET) with a form or a file in it is refused, never taken
+# for a POST by a view.
+READING_METHODS = frozenset({"GET", "HEAD"})
 
 
 def check_access(csrf) -> object | None:
@@ -48,6 +51,9 @@ def check_access(csrf) -> object | None:
     The same rule the view's decorator applies, checked early: anyone not allowed is
     answered from the URL alone, so an anonymous (or someone else's) upload never reaches
     the disk. Only then is the CSRF token checked, which parses the form."""
+    if request.method in READING_METHODS and (request.content_length or "Transfer-Encoding" in request.headers):
+        return plain_error("Not sent that way", "Pages are only read this way; forms and files are sent "
+                           "with the page's own buttons.", 400)
     view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
     access = getattr(view, "access", None)
     if view is not None and access != "public":
@@ -60,7 +66,7 @@ def check_access(csrf) -> object | None:
         if access in ("resident", "staff_resident") and not accounts.may_see(
                 get_db(), g.user, (request.view_args or {}).get("rid", -1)):
             abort(404)
-    if request.method not in _SAFE_METHODS:
+    if request.method not in READING_METHODS:
         csrf.protect()
     return None
 

@@ -122,7 +122,7 @@ def settings(resident):
 @resident_view
 def photo(resident):
     media = current_app.config["MEDIA_DIR"]
-    if request.method == "GET":
+    if request.method != "POST":
         if not resident.photo:
             abort(404)
         return private_file(send_from_directory(media, resident.photo, max_age=3600))

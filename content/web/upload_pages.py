@@ -69,7 +69,7 @@ def ingest_one(storage, resident, prober: Prober) -> dict[str, Any]:
 @resident_view
 def upload(resident):
     limit = size_words(current_app.config["MAX_UPLOAD_BYTES"])
-    if request.method == "GET":
+    if request.method != "POST":
         return render_template("upload.html", resident=resident, limit=limit,
                                max_bytes=current_app.config["MAX_UPLOAD_BYTES"])
     files = [f for f in request.files.getlist("files") if f.filename or f.content_length]
