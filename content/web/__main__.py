@@ -11,43 +11,12 @@ import sys
 import threading
 from pathlib import Path
 
-import waitress
-from waitress.channel import HTTPChannel
-from waitress.task import ErrorTask
-from waitress.utilities import RequestEntityTooLarge
-
 from content import paths
 from content.db import LibraryError, connect
 from content.era import years
 from content.web import create_app
+from content.web.front_door import make_server
 from content.web.settings import DEFAULT_MAX_UPLOAD_MB
-from content.web.answers import size_words
-
-
-class _PlainTooBigTask(ErrorTask):
-    """waitress's own answer to a body over the limit, with a sentence a family member can read."""
-
-    words = "This file is too big."
-
-    def execute(self):
-        if isinstance(self.request.error, RequestEntityTooLarge):
-            self.request.error = RequestEntityTooLarge(self.words)
-        super().execute()
-
-
-def make_server(app, host: str, port: int, threads: int = 4):
-    """The waitress server for this app (port 0: any free port; see .effective_port).
-
-    waitress buffers a whole request before the app sees it, so its ceiling is the app's
-    own: a body the app would refuse is refused from its declared length, never stored.
-    (waitress refuses a length equal to its limit, hence the + 1.)"""
-    server = waitress.create_server(app, host=host, port=port, threads=threads,
-                                    max_request_body_size=app.config["MAX_CONTENT_LENGTH"] + 1,
-                                    ident="evergreen")
-    words = f"This file is too big. The largest song you can send is {size_words(app.config['MAX_UPLOAD_BYTES'])}."
-    task = type("TooBigTask", (_PlainTooBigTask,), {"words": words})
-    server.channel_class = type("Channel", (HTTPChannel,), {"error_task_class": task})
-    return server
 
 
 def refresh_years(db_path: Path) -> None:

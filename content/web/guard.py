@@ -55,20 +55,36 @@ def check_access(csrf) -> object | None:
         return plain_error("Not sent that way", "Pages are only read this way; forms and files are sent "
                            "with the page's own buttons.", 400)
     view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
-    access = getattr(view, "access", None)
-    if view is not None and access != "public":
-        if g.user is None:
-            return _to_login()
-        if access == "staff" and not g.user.is_staff:
-            abort(403)
-        if access == "staff_resident" and not g.user.is_staff:
-            abort(403)
-        if access in ("resident", "staff_resident") and not accounts.may_see(
-                get_db(), g.user, (request.view_args or {}).get("rid", -1)):
-            abort(404)
+    problem = access_problem(view, request.view_args or {})
+    if problem == 401:
+        return _to_login()
+    if problem is not None:
+        abort(problem)
     if request.method not in READING_METHODS:
         csrf.protect()
     return None
+
+
+def access_problem(view: Callable | None, view_args: dict) -> int | None:
+    """The view's access rule for the account in `g.user`: None when allowed, else the
+    status to answer (401 log in first, 403 staff only, 404 not a resident they may see)."""
+    access = getattr(view, "access", None)
+    if view is None or access == "public":
+        return None
+    if g.user is None:
+        return 401
+    if access in ("staff", "staff_resident") and not g.user.is_staff:
+        return 403
+    if access in ("resident", "staff_resident") and not accounts.may_see(get_db(), g.user, view_args.get("rid", -1)):
+        return 404
+    return None
+
+
+def accepts_files(view: Callable) -> Callable:
+    """Marks a view that may be sent more than a small form (a song, a photo): the server
+    takes in such a body only after checking, from its headers, that the sender may."""
+    view.accepts_files = True
+    return view
 
 
 def sign_in(user: accounts.User) -> None:

@@ -7,7 +7,7 @@ from flask import (Blueprint, abort, current_app, flash, g, redirect, render_tem
 
 from content import accounts, curation, library, listings, photos
 from content.db import LibraryError
-from content.web.guard import login_required, resident_view, staff_required
+from content.web.guard import accepts_files, login_required, resident_view, staff_required
 from content.web.answers import private_file, public_link, qr_svg
 from content.web.request_scope import get_db
 from content.web.words import ENDED_WORDS, YEAR_SOURCE_WORDS
@@ -119,6 +119,7 @@ def settings(resident):
 
 
 @bp.route("/residents/<int:rid>/photo", methods=["GET", "POST"])
+@accepts_files
 @resident_view
 def photo(resident):
     media = current_app.config["MEDIA_DIR"]

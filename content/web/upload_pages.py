@@ -15,7 +15,7 @@ from flask import Blueprint, current_app, g, render_template, request
 
 from content import ingest, tags
 from content.probe import Prober
-from content.web.guard import resident_view
+from content.web.guard import accepts_files, resident_view
 from content.era.lookalike import find_lookalikes
 from content.web.answers import size_words, wants_json
 from content.web.request_scope import get_db
@@ -66,6 +66,7 @@ def ingest_one(storage, resident, prober: Prober) -> dict[str, Any]:
 
 
 @bp.route("/residents/<int:rid>/upload", methods=["GET", "POST"])
+@accepts_files
 @resident_view
 def upload(resident):
     limit = size_words(current_app.config["MAX_UPLOAD_BYTES"])
