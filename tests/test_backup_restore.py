@@ -139,7 +139,17 @@ def test_backup_is_consistent_while_the_library_is_being_written(lib, tmp_path):
         assert first_commit.wait(30), "the writer never committed"
         for i in range(3):
             before = committed[0]
-            result = backupmod.backup(lib.db_path, lib.media, tmp_path / f"b{i}.tar")
+
+            def stamp_once_the_writer_has_moved_on() -> str:
+                # Called as the backup starts: on a loaded machine a quick backup could
+                # otherwise begin and end between two of the writer's commits.
+                deadline = time.monotonic() + 30
+                while committed[0] == before and time.monotonic() < deadline:
+                    time.sleep(0.001)
+                return utc_iso()
+
+            result = backupmod.backup(lib.db_path, lib.media, tmp_path / f"b{i}.tar",
+                                      now=stamp_once_the_writer_has_moved_on)
             spans.append((result, before, committed[0]))
     finally:
         stop.set()
