@@ -20,6 +20,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from content import library
 from content.db import LibraryError, write
+from content.text import NAME_MAX, clean_line
 from content.timestamps import utc_iso as _iso, utc_now
 
 ROLES = ("staff", "family")
@@ -87,7 +88,7 @@ class Invite:
 
 def _clean_email(email: str) -> str:
     email = (email or "").strip()
-    if "@" not in email or len(email) > 254 or any(c.isspace() for c in email):
+    if "@" not in email or len(email) > 254 or any(c.isspace() or not c.isprintable() for c in email):
         raise LibraryError("Please enter an email address, like name@example.com.")
     return email
 
@@ -145,7 +146,7 @@ def create_user(
     with write(db):
         if find_user(db, email) is not None:
             raise LibraryError(f"There is already an account for {email}.")
-        uid = db["users"].insert({"email": email, "display_name": " ".join(display_name.split()),
+        uid = db["users"].insert({"email": email, "display_name": clean_line(display_name, "name", NAME_MAX),
                                   "role": role, "password_hash": pw_hash}).last_pk
         for rid in resident_ids:
             link_resident(db, uid, rid)

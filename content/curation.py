@@ -16,6 +16,7 @@ import sqlite_utils
 from content import ingest, library
 from content.db import LibraryError, write
 from content.era import years
+from content.text import NAME_MAX, clean_line
 
 EARLIEST_YEAR = 1800
 
@@ -50,8 +51,8 @@ def update_entry(db: sqlite_utils.Database, resident_id: int, song_id: int, *, t
     and staff name the song for that resident only; the shared file and other residents'
     entries are untouched. A year typed by a person wins over any catalogue or tag guess,
     so its source becomes 'family'."""
-    title = " ".join((title or "").split())
-    artist = " ".join((artist or "").split())
+    title = clean_line(title, "title")
+    artist = clean_line(artist, "singer or band")
     if not title:
         raise LibraryError("A song needs a title.")
     with write(db):
@@ -122,7 +123,7 @@ def remove_from_resident(db: sqlite_utils.Database, media_dir: Path, resident_id
 
 def update_resident(db: sqlite_utils.Database, resident_id: int, *, name: str, birth_year: int | None,
                     volume_cap: int | None, session_minutes: int | None, user_id: int | None = None) -> None:
-    name = " ".join((name or "").split())
+    name = clean_line(name, "name", NAME_MAX)
     if not name:
         raise LibraryError("A resident needs a name.")
     with write(db):

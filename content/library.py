@@ -13,6 +13,7 @@ from typing import Any
 import sqlite_utils
 
 from content.db import LibraryError, write
+from content.text import NAME_MAX, clean_line, clean_note
 from content.timestamps import utc_iso
 
 
@@ -65,7 +66,7 @@ class ResidentSong:
 
 
 def add_resident(db: sqlite_utils.Database, name: str, birth_year: int | None = None, **extra: Any) -> Resident:
-    name = " ".join(name.split())
+    name = clean_line(name, "name", NAME_MAX)
     if not name:
         raise LibraryError("A resident needs a name.")
     if birth_year is not None and not (1880 <= int(birth_year) <= _dt.date.today().year):
@@ -169,9 +170,9 @@ def set_song_flags(
         changes["favourite"] = int(favourite)
     if never_play is not None:
         changes["never_play"] = int(never_play)
-        changes["never_play_reason"] = (never_play_reason or None) if never_play else None
+        changes["never_play_reason"] = (clean_note(never_play_reason, "reason") or None) if never_play else None
     if note is not None:
-        changes["note"] = note.strip()
+        changes["note"] = clean_note(note)
     if not changes:
         return
     with write(db):

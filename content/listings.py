@@ -8,6 +8,8 @@ from typing import Any
 
 import sqlite_utils
 
+from content.text import search_words
+
 
 @dataclass(frozen=True)
 class SongPage:
@@ -19,12 +21,14 @@ class SongPage:
 
 def resident_song_page(db: sqlite_utils.Database, resident_id: int, *, query: str = "", page: int = 1,
                        page_size: int = 100) -> SongPage:
-    """One page of a resident's songs, with how often and when each was last played for them."""
+    """One page of a resident's songs, with how often and when each was last played for them.
+    A search is cut to SEARCH_MAX letters: SQLite refuses a LIKE pattern over 50,000 bytes."""
     where = "rs.resident_id = :rid"
     params: dict[str, Any] = {"rid": resident_id}
-    if query.strip():
+    query = search_words(query)
+    if query:
         where += " AND (rs.title LIKE :q OR rs.artist LIKE :q OR CAST(rs.year AS TEXT) = :y)"
-        params.update(q=f"%{query.strip()}%", y=query.strip())
+        params.update(q=f"%{query}%", y=query)
     total = next(db.query(f"SELECT COUNT(*) AS n FROM resident_songs rs JOIN songs s ON s.id = rs.song_id WHERE {where}",
                           params))["n"]
     pages = max(1, -(-total // page_size))

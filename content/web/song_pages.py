@@ -14,7 +14,6 @@ from content.web.words import YEAR_SOURCE_WORDS
 
 bp = Blueprint("songs", __name__)
 
-NOTE_MAX = 1000
 
 
 def tell_kiosk() -> str | None:
@@ -45,9 +44,7 @@ def song(resident, sid: int):
         try:
             # The year has its own quick form above; this one may leave it out.
             year = curation.parse_year(form.get("year")) if "year" in form else row["year"]
-            note = form.get("note", "").strip()
-            if len(note) > NOTE_MAX:
-                raise LibraryError(f"The note is too long; please keep it under {NOTE_MAX} letters.")
+            note = form.get("note", "")
             with write(db):   # both changes together, or nothing
                 curation.update_entry(db, resident.id, sid, title=form.get("title", ""), artist=form.get("artist", ""),
                                       year=year, user_id=g.user.id)
@@ -78,12 +75,14 @@ def favourite(resident, sid: int):
 def never_play(resident, sid: int):
     row = resident_song_or_404(resident.id, sid)
     on = request.form.get("never_play", "1") == "1"
-    reason = request.form.get("reason", "").strip()[:NOTE_MAX]
+    reason = request.form.get("reason", "")
     try:
         changed = curation.set_red_flag(get_db(), resident.id, sid, on=on, reason=reason, user_id=g.user.id,
                                      by_staff=g.user.is_staff, resident_name=resident.name)
     except curation.StaffFlag as exc:
         return plain_error("Only staff can change this", str(exc), 403)
+    except LibraryError as exc:
+        return plain_error("Not saved", str(exc), 400)
     problem = tell_kiosk() if changed else None
     if on:
         msg = f"“{row['title']}” will never play for {resident.name}."
