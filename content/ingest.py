@@ -14,7 +14,7 @@ from typing import Literal
 
 import sqlite_utils
 
-from content import library, media, tags
+from content import library, media, storage, tags
 from content.db import write
 from content.probe import Prober
 from content.timestamps import utc_iso
@@ -23,8 +23,7 @@ MIN_SECONDS = 10.0
 MAX_BYTES = 1024 * 1024 * 1024      # 1 GiB: more than any song; stops a disk image by mistake
 CUT_SHORT_RATIO = 0.9               # decoded under 90 % of what the header claims: truncated
 
-FULL_DISK = ("There is no room left on the kiosk's storage, so nothing was saved. "
-             "Remove songs no one uses, then try again.")
+FULL_DISK = storage.FULL_WORDS
 
 
 @dataclass
@@ -72,8 +71,8 @@ def ingest_file(
                        MIN_SECONDS if min_seconds is None else min_seconds, max_bytes, prober)
     except media.StorageFull:
         return IngestResult("refused", name, reason=FULL_DISK)
-    except sqlite3.OperationalError as exc:
-        if "full" in str(exc):
+    except (OSError, sqlite3.Error) as exc:
+        if storage.full_explains(exc, media_dir):
             return IngestResult("refused", name, reason=FULL_DISK)
         raise
     finally:
@@ -116,6 +115,9 @@ def _check_and_store(db, media_dir: Path, incoming: media.Incoming, name: str, r
         return _refuse(name, f"This is not a song we can play: {exc}.")
     scratch = incoming.with_extension(info.ext)
     probe = prober.probe(scratch, info.length)
+    if probe.storage_full:
+        # The decoder's scratch space filled up: the song may be fine, the disk is not.
+        return _refuse(name, FULL_DISK)
     if not probe.ok:
         return _refuse(name, f"This file could not be played: {probe.error}.")
     heard = probe.decoded_seconds

@@ -8,13 +8,13 @@ from typing import BinaryIO
 
 import sqlite_utils
 
-from content import library, media
+from content import library, media, storage
 from content.db import LibraryError, write
 
 PHOTO_MAX_BYTES = 10 * 1024 * 1024
 PREFIX = "photo-"
 _KINDS = ((b"\xff\xd8\xff", "jpg"), (b"\x89PNG\r\n\x1a\n", "png"))
-FULL_DISK = "There is no room left on the kiosk's storage, so the photo was not saved."
+FULL_DISK = storage.FULL_WORDS
 
 
 def photo_kind(head: bytes) -> str | None:

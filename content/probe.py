@@ -11,6 +11,7 @@ a file that crashes or hangs libvlc then costs that file, not the admin or the i
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 import subprocess
@@ -25,6 +26,10 @@ PCM_RATE = 8000          # Hz, mono, 16-bit: 16 kB per second of audio in the sc
 WAV_HEADER = 44
 
 
+FULL = "the disk is full"
+ROOM_LEFT_BYTES = 256 * 1024     # less than this free after decoding: the scratch file was cut by a full disk
+
+
 @dataclass(frozen=True)
 class ProbeResult:
     decoded_seconds: float
@@ -33,6 +38,19 @@ class ProbeResult:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    @property
+    def storage_full(self) -> bool:
+        return self.error == FULL
+
+
+class ScratchFull(Exception):
+    """The decoded audio could not all be written: the scratch folder's disk is full."""
+
+
+def _room_left(folder: str) -> int:
+    st = os.statvfs(folder)
+    return st.f_bavail * st.f_frsize
 
 
 def decode_seconds(path: str, scratch_dir: str, timeout: float) -> float:
@@ -66,10 +84,15 @@ def decode_seconds(path: str, scratch_dir: str, timeout: float) -> float:
             raise TimeoutError
     finally:
         instance.release()
+    full = _room_left(scratch_dir) < ROOM_LEFT_BYTES
     if not os.path.exists(out):
+        if full:
+            raise ScratchFull
         return 0.0
     size = os.path.getsize(out)
     os.remove(out)
+    if full:
+        raise ScratchFull       # the decode stopped where the disk did, not where the song does
     return max(0.0, (size - WAV_HEADER) / 2 / PCM_RATE)
 
 
@@ -83,6 +106,10 @@ def _serve() -> None:
                 answer = {"decoded_seconds": seconds}
             except TimeoutError:
                 answer = {"error": "timeout"}
+            except (ScratchFull, OSError) as exc:
+                if isinstance(exc, OSError) and exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                    raise
+                answer = {"error": "full"}
             sys.stdout.write(json.dumps(answer) + "\n")
             sys.stdout.flush()
 
@@ -125,6 +152,8 @@ class Prober:
                 self._kill()
                 return ProbeResult(0.0, "the player stopped while reading this file")
             answer = json.loads(line)
+            if answer.get("error") == "full":
+                return ProbeResult(0.0, FULL)
             if "error" in answer:
                 self._kill()
                 return ProbeResult(0.0, "the player took too long to read this file")

@@ -188,7 +188,7 @@ def test_a_full_disk_is_reported_and_nothing_is_left(lib, mary, prober, tmp_path
         src = write_song(tmp_path / "big.wav", 440, 12)          # ~2 MB, the disk holds 256 kB
         result = ingest_file(lib.db, small / "media", src, resident_id=mary.id, prober=prober)
         assert result.status == "refused"
-        assert "no room left" in result.reason
+        assert "storage is full" in result.reason
         assert song_rows(lib) == []
         assert media.stored_files(small / "media") == [] and media.scratch_files(small / "media") == []
     finally:

@@ -15,7 +15,7 @@ from flask import Flask, current_app, g
 from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser
 from waitress.task import ErrorTask
-from waitress.utilities import Error, RequestEntityTooLarge
+from waitress.utilities import Error, RequestEntityTooLarge, RequestHeaderFieldsTooLarge
 from werkzeug.exceptions import HTTPException
 from werkzeug.test import EnvironBuilder
 
@@ -46,7 +46,8 @@ class Refused(Error):
         super().__init__(body)
         self.code = code
         self.reason = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
-                       413: "Request Entity Too Large"}.get(code, "Bad Request")
+                       413: "Request Entity Too Large", 431: "Request Header Fields Too Large",
+                       501: "Not Implemented"}.get(code, "Bad Request")
 
     def to_response(self, ident=None):
         return f"{self.code} {self.reason}", [("Content-Type", "text/plain; charset=utf-8")], self.body.encode()
@@ -91,13 +92,20 @@ def _parser_class(gate: Callable[[str, str, str, dict[str, str]], Refused | None
 
 
 class _PlainTooBigTask(ErrorTask):
-    """waitress's own answer to a body over the limit, with a sentence a family member can read."""
+    """waitress's own answers (a body or an address over the limit, a garbled request) with
+    a sentence a family member can read."""
 
     words = "This file is too big."
 
     def execute(self):
-        if isinstance(self.request.error, RequestEntityTooLarge):
-            self.request.error = RequestEntityTooLarge(self.words)
+        error = self.request.error
+        if isinstance(error, RequestEntityTooLarge):
+            self.request.error = Refused(413, self.words)
+        elif isinstance(error, RequestHeaderFieldsTooLarge):
+            self.request.error = Refused(431, "That address is too long. Please go back and try a shorter search.")
+        elif not isinstance(error, Refused):
+            self.request.error = Refused(error.code, "The box could not understand that request. "
+                                         "Please go back and try again.")
         super().execute()
 
 

@@ -2,13 +2,15 @@
 error pages, the security headers after it, and the database closed at the end."""
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, current_app, g, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import InternalServerError
 from werkzeug.routing import IntegerConverter
 
+from content import storage
 from content.web.answers import plain_error, too_big_response
 from content.web.guard import check_access, load_user
-from content.web.request_scope import close_db
+from content.web.request_scope import close_db, close_spools
 
 CONTENT_SECURITY_POLICY = "default-src 'self'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 
@@ -39,6 +41,7 @@ def install_checks(app: Flask) -> None:
     def access_then_csrf():
         return check_access(csrf)
 
+    app.teardown_request(close_spools)
     app.teardown_appcontext(close_db)
     app.url_map.converters["int"] = StoredId
 
@@ -61,6 +64,27 @@ def install_answers(app: Flask) -> None:
     @app.errorhandler(404)
     def not_found(e):
         return plain_error("Not found", "There is nothing here, or it is not shared with your account.", 404)
+
+    @app.errorhandler(InternalServerError)
+    def unexpected(e):
+        # Anything a view did not expect: one plain sentence, never a bare server error.
+        if storage.full_explains(getattr(e, "original_exception", None), current_app.config["DATA_DIR"]):
+            return plain_error("Storage full", storage.FULL_WORDS, 507)
+        return plain_error("Something went wrong",
+                           "Something went wrong on the music box. Please try again in a moment; "
+                           "if it keeps happening, tell the care staff.", 500)
+
+    @app.context_processor
+    def storage_warning():
+        # Staff see it on every page from NEARLY_FULL on, while there is still room to act.
+        user = getattr(g, "user", None)
+        if user is None or not user.is_staff:
+            return {}
+        try:
+            used = storage.usage(current_app.config["DATA_DIR"])
+        except OSError:
+            return {}
+        return {"storage_warning": used.words() if used.nearly_full else None}
 
     @app.after_request
     def security_headers(resp):

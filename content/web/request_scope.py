@@ -18,7 +18,21 @@ class UploadRequest(Request):
     def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):
         folder = Path(current_app.config["UPLOAD_TMP"])
         folder.mkdir(parents=True, exist_ok=True)
-        return tempfile.NamedTemporaryFile(dir=folder, prefix="upload-", suffix=".part")
+        spool = tempfile.NamedTemporaryFile(dir=folder, prefix="upload-", suffix=".part")
+        # Kept on the request so close_spools removes it even when reading the form failed
+        # half way (a full disk, a dropped connection) and no view ever saw it.
+        self.__dict__.setdefault("_spools", []).append(spool)
+        return spool
+
+
+def close_spools(exc: BaseException | None = None) -> None:
+    """End of a request: every upload spool file it opened is closed, and so deleted."""
+    from flask import request
+    for spool in request.__dict__.pop("_spools", []):
+        try:
+            spool.close()
+        except OSError:
+            pass
 
 
 def clear_upload_tmp(folder: Path) -> None:
