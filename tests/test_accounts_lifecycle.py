@@ -221,3 +221,40 @@ def test_invite_links_use_the_public_address_whatever_host_the_request_names(wor
         assert "evil.example" not in page.text
         assert 'value="http://evergreen.test:8080/invite/' in page.text
         assert "<svg" in page.text and "style=" not in page.text      # the QR code, inside the page's policy
+
+
+def test_staff_manage_accounts_on_the_admin_and_a_reset_link_works_once(world, lib):
+    with serve(world.app) as base:
+        sam = LiveBrowser(base)
+        sam.login(world.staff.email, STAFF_PW)
+        page = sam.get("/accounts")
+        assert page.status == 200 and world.mary_family.email in page.text
+        anne = LiveBrowser(base)
+        anne.login(world.mary_family.email, FAMILY_PW)
+        assert sam.post(f"/accounts/{world.mary_family.id}/disable").status == 302
+        assert anne.get(f"/residents/{world.mary.id}").status == 302            # logged out at once
+        assert "turned off" in sam.get("/accounts").text
+        assert sam.post(f"/accounts/{world.mary_family.id}/enable").status == 302
+        made = sam.post(f"/accounts/{world.mary_family.id}/reset-link",
+                        headers={"Host": "evil.example", "X-Forwarded-Host": "evil.example"})
+        assert made.status == 200 and "evil.example" not in made.text and "<svg" in made.text
+        link = made.text.split('id="reset-link" readonly value="')[1].split('"')[0]
+        assert link.startswith("http://evergreen.test:8080/reset/")
+        path = link.removeprefix("http://evergreen.test:8080")
+        phone = LiveBrowser(base)
+        assert "Choose a new password" in phone.get(path).text
+        weak = phone.post(path, {"new": "password1", "again": "password1"})
+        assert weak.status == 400 and "often use" in weak.text
+        assert phone.post(path, {"new": "tea at four o'clock", "again": "tea at four o'clock"}).status == 302
+        assert phone.get(f"/residents/{world.mary.id}").status == 200           # signed in with it
+        assert LiveBrowser(base).get(path).status == 410                        # once only
+        LiveBrowser(base).login(world.mary_family.email, "tea at four o'clock")
+        # family accounts cannot reach any of this
+        assert anne.get("/accounts").status in (302, 403)
+        fam = LiveBrowser(base)
+        fam.login(world.bob_family.email, FAMILY_PW)
+        assert fam.get("/accounts").status == 403
+        fam.get(f"/residents/{world.bob.id}")
+        assert fam.post(f"/accounts/{world.mary_family.id}/disable").status == 403
+        assert sam.post(f"/accounts/{world.staff.id}/remove").status == 302
+        assert accounts.find_user(lib.db, world.staff.email) is not None        # not one's own account

@@ -23,9 +23,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(settings.admin_config(test_config))
     settings.prepare_data(app.config)
     hooks.install_checks(app)
-    from content.web import (account_pages, care_pages, kiosk_pages, privacy_pages, resident_pages, song_pages,
-                             upload_pages)
-    for module in (account_pages, resident_pages, song_pages, upload_pages, kiosk_pages, care_pages, privacy_pages):
+    from content.web import (account_pages, care_pages, kiosk_pages, people_pages, privacy_pages, resident_pages,
+                             song_pages, upload_pages)
+    for module in (account_pages, resident_pages, song_pages, upload_pages, kiosk_pages, care_pages, privacy_pages,
+                   people_pages):
         app.register_blueprint(module.bp)
     app.view_functions["static"] = public(app.view_functions["static"])
     hooks.install_answers(app)

@@ -118,3 +118,29 @@ def invite(token: str):
             flash(f"Welcome. You can now add songs for {inv.resident_name}.")
             return redirect(url_for("residents.resident", rid=inv.resident_id))
     return render_template("invite.html", invite=inv, error=error, form=form), (400 if error else 200)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@public
+def reset(token: str):
+    """A one-time link staff made (or emailed) to choose a new password."""
+    db = get_db()
+    try:
+        pending = accounts.open_reset(db, token)
+    except LibraryError as exc:
+        return render_template("error.html", title="This link does not work", message=str(exc)), 410
+    error = None
+    if request.method == "POST":
+        new = request.form.get("new", "")
+        if new != request.form.get("again", ""):
+            error = "The two new passwords were not the same."
+        else:
+            try:
+                user = accounts.use_reset(db, token, new)
+            except LibraryError as exc:
+                error = str(exc)
+            else:
+                sign_in(user)
+                flash("Your new password is saved.")
+                return redirect(url_for("residents.home"))
+    return render_template("reset.html", reset=pending, error=error), (400 if error else 200)
