@@ -20,9 +20,18 @@ def size_words(n: int) -> str:
     return f"{n / (1024 * 1024):.0f} MB" if n >= 1024 * 1024 else f"{max(1, n // 1024)} KB"
 
 
+def too_big_words(config) -> str:
+    """Why a request body was refused as too big, in words."""
+    from content.upload_pieces import PIECE_BYTES
+    song_limit = size_words(config["MAX_UPLOAD_BYTES"])
+    if config["MAX_UPLOAD_BYTES"] <= PIECE_BYTES:
+        return f"This file is too big. The largest song you can send is {song_limit}."
+    return (f"This file is too big to send in one go (the most is {size_words(PIECE_BYTES)}). The upload page "
+            f"sends bigger songs, up to {song_limit}, in pieces: please use it with JavaScript turned on.")
+
+
 def too_big_response():
-    limit = size_words(current_app.config["MAX_UPLOAD_BYTES"])
-    return plain_error("Too big", f"This file is too big. The largest song you can send is {limit}.", 413)
+    return plain_error("Too big", too_big_words(current_app.config), 413)
 
 
 def private_file(resp):

@@ -19,7 +19,7 @@ from waitress.utilities import Error, RequestEntityTooLarge, RequestHeaderFields
 from werkzeug.exceptions import HTTPException
 from werkzeug.test import EnvironBuilder
 
-from content.web.answers import size_words
+from content.web.answers import too_big_words
 from content.web.guard import access_problem, load_user
 
 SMALL_BODY = 1024 * 1024          # what an unchecked body may cost: about 1 MB, memory or disk
@@ -119,8 +119,7 @@ def make_server(app: Flask, host: str, port: int, threads: int = 4):
                                     max_request_header_size=MAX_HEADER_BYTES,
                                     connection_limit=CONNECTION_LIMIT, channel_timeout=CHANNEL_TIMEOUT_S,
                                     cleanup_interval=CLEANUP_INTERVAL_S, ident="evergreen")
-    words = f"This file is too big. The largest song you can send is {size_words(app.config['MAX_UPLOAD_BYTES'])}."
-    task = type("TooBigTask", (_PlainTooBigTask,), {"words": words})
+    task = type("TooBigTask", (_PlainTooBigTask,), {"words": too_big_words(app.config)})
 
     def gate(method: str, path: str, query: str, headers: dict[str, str]) -> Refused | None:
         return refusal_before_body(app, method, path, query, headers)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from content import accounts, paths, site
+from content.upload_pieces import PIECE_BYTES
 from content.db import connect
 from content.durable import write_atomic
 from content.web.request_scope import clear_upload_tmp
@@ -40,8 +41,9 @@ def admin_config(test_config: dict[str, Any] | None = None) -> dict[str, Any]:
         SOCKET_PATH=Path(cfg.get("SOCKET_PATH") or paths.socket_path(data)),
         UPLOAD_TMP=data / "upload-tmp",
         MAX_UPLOAD_BYTES=max_upload,
-        # The form around a file adds a little; anything past this is refused unread.
-        MAX_CONTENT_LENGTH=max_upload + 256 * 1024,
+        # No request carries more than one piece of a song (or one small song in a plain
+        # form), plus a little for the form around it; anything past this is refused unread.
+        MAX_CONTENT_LENGTH=min(max_upload, PIECE_BYTES) + 256 * 1024,
         MIN_SONG_SECONDS=None,
         PAGE_SIZE=100,
         SESSION_COOKIE_HTTPONLY=True,

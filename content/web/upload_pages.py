@@ -14,6 +14,10 @@ from typing import Any
 from flask import Blueprint, current_app, g, render_template, request
 
 from content import ingest, tags
+from content.db import LibraryError
+from content.media import StorageFull
+from content.storage import FULL_WORDS
+from content.upload_pieces import GONE, PIECE_BYTES, Pieces, WrongOffset
 from content.probe import Prober
 from content.web.guard import accepts_files, resident_view
 from content.era.lookalike import find_lookalikes
@@ -30,11 +34,16 @@ def _song_words(title: str, artist: str, year: int | None) -> str:
 
 
 def ingest_one(storage, resident, prober: Prober) -> dict[str, Any]:
-    """Ingest one uploaded file and say what happened, in plain words."""
-    name = tags.display_text(storage.filename or "") or "the file"
+    """Ingest one file sent in a plain form and say what happened, in plain words."""
     stream = storage.stream
     stream.flush()
-    size = Path(stream.name).stat().st_size
+    return ingest_path(Path(stream.name), storage.filename or "", resident, prober)
+
+
+def ingest_path(path: Path, filename: str, resident, prober: Prober) -> dict[str, Any]:
+    """Ingest one whole file (from a form, or put together from pieces)."""
+    name = tags.display_text(filename) or "the file"
+    size = path.stat().st_size
     if size == 0:
         return {"name": name, "status": "refused", "message": f"{name}: not added. The file is empty."}
     if size > current_app.config["MAX_UPLOAD_BYTES"]:
@@ -42,8 +51,8 @@ def ingest_one(storage, resident, prober: Prober) -> dict[str, Any]:
         return {"name": name, "status": "refused", "message": f"{name}: not added. It is too big; the most is {limit}."}
     db = get_db()
     try:
-        result = ingest.ingest_file(db, current_app.config["MEDIA_DIR"], stream.name, resident_id=resident.id,
-                                    original_name=storage.filename, user_id=g.user.id,
+        result = ingest.ingest_file(db, current_app.config["MEDIA_DIR"], path, resident_id=resident.id,
+                                    original_name=filename, user_id=g.user.id,
                                     min_seconds=current_app.config["MIN_SONG_SECONDS"], prober=prober)
     except Exception:
         log.exception("upload of %r failed", name)
@@ -85,3 +94,82 @@ def upload(resident):
     if wants_json():
         return {"ok": True, "files": results}
     return render_template("upload_results.html", resident=resident, results=results)
+
+
+# --- in pieces, from the phone's uploader: no request over PIECE_BYTES, resumable ----------
+
+def _pieces() -> Pieces:
+    return Pieces(current_app.config["UPLOAD_TMP"])
+
+
+def _piece_answer(upload) -> dict[str, Any]:
+    return {"ok": True, "id": upload.id, "received": upload.received, "size": upload.size, "piece": PIECE_BYTES}
+
+
+@bp.route("/residents/<int:rid>/uploads", methods=["POST"])
+@resident_view
+def start_pieces(resident):
+    try:
+        size = int(request.form.get("size", ""))
+    except ValueError:
+        return {"ok": False, "error": "Say how big the file is."}, 400
+    try:
+        upload = _pieces().start(g.user.id, resident.id, request.form.get("name", ""), size,
+                                 current_app.config["MAX_UPLOAD_BYTES"])
+    except StorageFull:
+        return {"ok": False, "error": FULL_WORDS}, 507
+    except LibraryError as exc:
+        return {"ok": False, "error": str(exc)}, 400
+    return _piece_answer(upload), 201
+
+
+@bp.route("/residents/<int:rid>/uploads/<upload_id>")
+@resident_view
+def piece_status(resident, upload_id: str):
+    """Where to carry on after a dropped connection."""
+    try:
+        return _piece_answer(_pieces().get(upload_id, g.user.id, resident.id))
+    except LibraryError as exc:
+        return {"ok": False, "error": str(exc)}, 404
+
+
+@bp.route("/residents/<int:rid>/uploads/<upload_id>/piece", methods=["POST"])
+@accepts_files
+@resident_view
+def add_piece(resident, upload_id: str):
+    length = request.content_length or 0
+    if length > PIECE_BYTES:
+        return {"ok": False, "error": "A piece can be at most 8 MB."}, 413
+    offset = request.args.get("offset", "")
+    if not (offset.isascii() and offset.isdigit() and len(offset) <= 15):
+        return {"ok": False, "error": "Say where this piece starts."}, 400
+    pieces = _pieces()
+    try:
+        upload = pieces.get(upload_id, g.user.id, resident.id)
+        upload = pieces.append(upload, int(offset), request.stream, length)
+    except WrongOffset as exc:
+        return {"ok": False, "error": str(exc), "received": exc.received}, 409
+    except StorageFull:
+        return {"ok": False, "error": FULL_WORDS}, 507
+    except LibraryError as exc:
+        return {"ok": False, "error": str(exc)}, 404 if str(exc) == GONE else 400
+    return _piece_answer(upload)
+
+
+@bp.route("/residents/<int:rid>/uploads/<upload_id>/finish", methods=["POST"])
+@resident_view
+def finish_pieces(resident, upload_id: str):
+    pieces = _pieces()
+    try:
+        upload = pieces.get(upload_id, g.user.id, resident.id)
+        whole = pieces.whole(upload)
+    except WrongOffset as exc:
+        return {"ok": False, "error": str(exc), "received": exc.received}, 409
+    except LibraryError as exc:
+        return {"ok": False, "error": str(exc)}, 404
+    try:
+        with Prober() as prober:
+            result = ingest_path(whole, upload.name, resident, prober)
+    finally:
+        pieces.discard(upload.id)
+    return {"ok": True, "files": [result]}

@@ -1,4 +1,6 @@
-// Upload progress: one request per file, so each file has its own bar and its own answer.
+// Upload progress: each file is sent in pieces (no request over the server's piece size), so
+// each file has its own bar and its own answer, and a dropped connection carries on from the
+// last piece the box has instead of starting again.
 // Without this script the form posts all the files at once and the server shows a results page.
 (function () {
   "use strict";
@@ -10,6 +12,8 @@
   var maxBytes = parseInt(form.getAttribute("data-max-bytes"), 10);
   var limit = form.getAttribute("data-limit");
   var token = document.querySelector('meta[name="csrf-token"]').getAttribute("content");
+  var piecesUrl = form.getAttribute("data-pieces");
+  var RETRIES = 20;
   var queue = [];
   var busy = false;
 
@@ -41,41 +45,107 @@
     });
   }
 
+  function request(method, url, body, contentType, onProgress, done) {
+    var xhr = new XMLHttpRequest();
+    xhr.open(method, url);
+    xhr.setRequestHeader("X-CSRFToken", token);
+    xhr.setRequestHeader("Accept", "application/json");
+    if (contentType) { xhr.setRequestHeader("Content-Type", contentType); }
+    if (onProgress) {
+      xhr.upload.onprogress = function (e) { if (e.lengthComputable) { onProgress(e.loaded); } };
+    }
+    xhr.onload = function () {
+      var answer = null;
+      try { answer = JSON.parse(xhr.responseText); } catch (err) { answer = null; }
+      done(xhr.status, answer);
+    };
+    xhr.onerror = function () { done(0, null); };
+    xhr.send(body);
+  }
+
+  function formData(fields) {
+    var data = new FormData();
+    data.append("csrf_token", token);
+    Object.keys(fields).forEach(function (k) { data.append(k, fields[k]); });
+    return data;
+  }
+
+  function finished(job, status, answer) {
+    if (answer && answer.ok && answer.files && answer.files.length) {
+      var r = answer.files[0];
+      show(job.ui, r.status, r.message, r.lookalikes);
+    } else {
+      show(job.ui, "refused", job.file.name + ": not added. " +
+        ((answer && answer.error) || "The kiosk did not accept it (error " + status + ")."));
+    }
+    busy = false; next();
+  }
+
+  function lost(job, again) {
+    // The connection dropped: wait a little, ask the box how much it has, carry on from there.
+    job.failures += 1;
+    if (job.failures > RETRIES) {
+      show(job.ui, "refused", job.file.name + ": not sent. The connection was lost; please try again.");
+      busy = false; next();
+      return;
+    }
+    job.ui.said.textContent = "Connection lost; trying again…";
+    window.setTimeout(function () {
+      request("GET", piecesUrl + "/" + job.id, null, null, null, function (status, answer) {
+        if (status === 200 && answer && answer.ok) { job.received = answer.received; }
+        if (status === 0) { lost(job, again); return; }
+        if (status !== 200) { finished(job, status, answer); return; }
+        again();
+      });
+    }, Math.min(15000, 1000 * job.failures));
+  }
+
+  function sendPiece(job) {
+    if (job.received >= job.file.size) {
+      job.ui.said.textContent = "Checking the song…";
+      request("POST", piecesUrl + "/" + job.id + "/finish", formData({}), null, null, function (status, answer) {
+        if (status === 0) { lost(job, function () { sendPiece(job); }); return; }
+        finished(job, status, answer);
+      });
+      return;
+    }
+    var start = job.received;
+    var piece = job.file.slice(start, Math.min(job.file.size, start + job.piece));
+    request("POST", piecesUrl + "/" + job.id + "/piece?offset=" + start, piece, "application/octet-stream",
+      function (loaded) {
+        job.ui.bar.value = Math.round(99 * (start + loaded) / job.file.size);
+        job.ui.said.textContent = "Sending…";
+      },
+      function (status, answer) {
+        if (status === 0) { lost(job, function () { sendPiece(job); }); return; }
+        if ((status === 200 || status === 409) && answer && typeof answer.received === "number") {
+          job.failures = 0;
+          job.received = answer.received;
+          sendPiece(job);
+          return;
+        }
+        finished(job, status, answer);
+      });
+  }
+
   function next() {
     if (busy || !queue.length) { return; }
     busy = true;
     var job = queue.shift();
-    var data = new FormData();
-    data.append("csrf_token", token);
-    data.append("files", job.file, job.file.name);
-    var xhr = new XMLHttpRequest();
-    xhr.open("POST", form.action || window.location.href);
-    xhr.setRequestHeader("X-CSRFToken", token);
-    xhr.setRequestHeader("Accept", "application/json");
-    xhr.upload.onprogress = function (e) {
-      if (e.lengthComputable) {
-        job.ui.bar.value = Math.round(99 * e.loaded / e.total);
-        job.ui.said.textContent = e.loaded < e.total ? "Sending…" : "Checking the song…";
-      }
-    };
-    xhr.onload = function () {
-      var answer = null;
-      try { answer = JSON.parse(xhr.responseText); } catch (err) { answer = null; }
-      if (answer && answer.ok && answer.files && answer.files.length) {
-        var r = answer.files[0];
-        show(job.ui, r.status, r.message, r.lookalikes);
-      } else {
-        show(job.ui, "refused", job.file.name + ": not added. " +
-          ((answer && answer.error) || "The kiosk did not accept it (error " + xhr.status + ")."));
-      }
-      busy = false; next();
-    };
-    xhr.onerror = function () {
-      show(job.ui, "refused", job.file.name + ": not sent. The connection was lost; please try again.");
-      busy = false; next();
-    };
+    job.failures = 0;
     job.ui.said.textContent = "Sending…";
-    xhr.send(data);
+    request("POST", piecesUrl, formData({ name: job.file.name, size: job.file.size }), null, null,
+      function (status, answer) {
+        if (status === 201 && answer && answer.ok) {
+          job.id = answer.id; job.received = answer.received; job.piece = answer.piece;
+          sendPiece(job);
+        } else if (status === 0) {
+          show(job.ui, "refused", job.file.name + ": not sent. The connection was lost; please try again.");
+          busy = false; next();
+        } else {
+          finished(job, status, answer);
+        }
+      });
   }
 
   function add(files) {
