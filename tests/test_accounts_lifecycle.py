@@ -136,6 +136,22 @@ def test_a_reset_link_is_emailed_when_smtp_is_set_up(site, tmp_path):
     (to, content), = inbox.messages
     link = done.stdout.splitlines()[1]
     assert to == [world.mary_family.email] and link.startswith(PUBLIC + "/reset/") and link in content
+    # and an invitation from the admin's page
+    from content import site as sitemod
+    world.app.config["SITE"] = sitemod.load(world.data / "admin.toml")
+    smtp = Controller(inbox, hostname="127.0.0.1", port=port)
+    smtp.start()
+    try:
+        with serve(world.app) as base:
+            sam = LiveBrowser(base)
+            sam.login(world.staff.email, STAFF_PW)
+            assert 'name="email"' in sam.get(f"/residents/{world.mary.id}").text
+            made = sam.post(f"/residents/{world.mary.id}/invite", {"email": "cath@family.example"})
+            assert "The invitation is emailed to cath@family.example" in made.text
+    finally:
+        smtp.stop()
+    to, content = inbox.messages[-1]
+    assert to == ["cath@family.example"] and "http://evergreen.test:8080/invite/" in content
 
 
 @pytest.mark.parametrize("weak", ["password", "PASSWORD1", "iloveyou", "qwertyuiop", "aaaaaaaaaa", "anne1234"])
