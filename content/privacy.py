@@ -49,8 +49,8 @@ def resident_data(db: sqlite_utils.Database, resident_id: int) -> dict[str, Any]
         resident = _rows(db, "SELECT * FROM residents WHERE id = ?", [resident_id])
         if not resident:
             raise LibraryError(f"There is no resident number {resident_id}.")
-        songs = _rows(db, "SELECT s.title, s.artist, s.album, s.year, s.year_source, s.duration, s.format, s.sha256, "
-                          "s.ext, rs.* FROM resident_songs rs JOIN songs s ON s.id = rs.song_id "
+        songs = _rows(db, "SELECT s.title AS file_title, s.artist AS file_artist, s.album, s.tag_year, s.duration, "
+                          "s.format, s.sha256, s.ext, rs.* FROM resident_songs rs JOIN songs s ON s.id = rs.song_id "
                           "WHERE rs.resident_id = ? ORDER BY s.id", [resident_id])
         for s in songs:
             s["file"] = f"media/{s['sha256']}.{s['ext']}"

@@ -18,10 +18,11 @@ def add_song(db, resident_id: int | None, title: str, artist: str = "", year: in
     digest = hashlib.sha256(f"{title}/{artist}/{year}".encode()).hexdigest()
     with write(db):
         sid = db["songs"].insert({"sha256": digest, "ext": "ogg", "format": "ogg", "title": title,
-                                  "artist": artist or f"{title} band", "year": year,
+                                  "artist": artist or f"{title} band", "tag_year": year,
                                   "duration": 180.0, "size_bytes": 1000}).last_pk
     if resident_id is not None:
         library.link_song(db, resident_id, sid)
+        entry = {"year": year, "year_source": "tag" if year else None, **entry}   # whatever the catalogue says
         if entry:
             with write(db):
                 sets = ", ".join(f"{k} = ?" for k in entry)

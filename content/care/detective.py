@@ -102,14 +102,14 @@ def evidence(db: sqlite_utils.Database, resident_id: int, *, rules: Rules = Rule
     """Every song of the resident that may play, with its record. Reactions are counted
     from the rows (complete wherever the admin runs), plays from the play history."""
     rows = db.execute(
-        """SELECT s.id, s.title, s.artist, s.year, rs.detective, rs.favourite,
+        """SELECT s.id, rs.title, rs.artist, rs.year, rs.detective, rs.favourite,
                   (SELECT COUNT(*) FROM plays p WHERE p.song_id = s.id AND +p.resident_id = :rid),
                   (SELECT COUNT(*) FROM plays p WHERE p.song_id = s.id AND +p.resident_id = :rid
                        AND p.ended_how IN (:skip1, :skip2) AND p.seconds_heard < :early),
                   (SELECT MAX(started_at) FROM plays p WHERE p.song_id = s.id AND +p.resident_id = :rid)
            FROM resident_songs rs JOIN songs s ON s.id = rs.song_id
            WHERE rs.resident_id = :rid AND rs.never_play = 0
-           ORDER BY s.artist COLLATE NOCASE, s.title COLLATE NOCASE""",
+           ORDER BY rs.artist COLLATE NOCASE, rs.title COLLATE NOCASE""",
         {"rid": resident_id, "early": rules.early_skip_seconds, "skip1": PlayEnd.NEXT, "skip2": PlayEnd.PREVIOUS}).fetchall()
     counts: dict[int, list[int]] = {}
     for song_id, kind, n in db.execute(

@@ -143,7 +143,10 @@ class Target:
     playing_now: bool
 
 
-_SELECT = """SELECT r.*, s.title, s.artist FROM reactions r LEFT JOIN songs s ON s.id = r.song_id"""
+# A song's names are the resident's own entry's (the file's, if the resident no longer has it).
+_SELECT = """SELECT r.*, COALESCE(rs.title, s.title) AS title, COALESCE(rs.artist, s.artist) AS artist
+FROM reactions r LEFT JOIN songs s ON s.id = r.song_id
+LEFT JOIN resident_songs rs ON rs.song_id = r.song_id AND rs.resident_id = r.resident_id"""
 
 
 def get(db: sqlite_utils.Database, reaction_id: int, resident_id: int) -> Reaction | None:
@@ -163,8 +166,10 @@ def targets(db: sqlite_utils.Database, resident_id: int, *, now: _dt.datetime | 
     now = now or utc_now()
     recent_enough = utc_iso(now - _dt.timedelta(hours=PLAYING_NOW_HOURS))
     rows = db.execute(
-        """SELECT p.id, p.song_id, s.title, s.artist, p.started_at, p.ended_at
+        """SELECT p.id, p.song_id, COALESCE(rs.title, s.title), COALESCE(rs.artist, s.artist), p.started_at,
+                  p.ended_at
            FROM plays p JOIN songs s ON s.id = p.song_id
+           LEFT JOIN resident_songs rs ON rs.song_id = p.song_id AND rs.resident_id = p.resident_id
            WHERE p.resident_id = ? ORDER BY p.started_at DESC, p.id DESC LIMIT ?""",
         [resident_id, limit * 4]).fetchall()
     found: list[Target] = []
@@ -311,12 +316,11 @@ def never_play_suggestions(db: sqlite_utils.Database, resident_id: int) -> list[
     """Songs still allowed to play that upset the resident at least twice since staff last
     decided to keep them: a suggestion for staff, never applied by itself."""
     return [NeverPlaySuggestion(*row) for row in db.execute(
-        """SELECT s.id, s.title, s.artist, COUNT(*), MAX(r.at)
+        """SELECT rs.song_id, rs.title, rs.artist, COUNT(*), MAX(r.at)
            FROM reactions r JOIN resident_songs rs ON rs.resident_id = r.resident_id AND rs.song_id = r.song_id
-           JOIN songs s ON s.id = r.song_id
            WHERE r.resident_id = ? AND r.reaction = ? AND rs.never_play = 0
              AND (rs.upset_reviewed_at IS NULL OR r.at > rs.upset_reviewed_at)
-           GROUP BY s.id HAVING COUNT(*) >= ? ORDER BY MAX(r.at) DESC""",
+           GROUP BY rs.song_id HAVING COUNT(*) >= ? ORDER BY MAX(r.at) DESC""",
         [resident_id, str(ReactionKind.UPSET), UPSETS_TO_SUGGEST]).fetchall()]
 
 

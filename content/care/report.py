@@ -211,8 +211,10 @@ def _sessions(plays: list[tuple], tz: _dt.tzinfo) -> list[Session]:
 def _red_flags(db: sqlite_utils.Database, resident_id: int, lo: str, hi: str, tz: _dt.tzinfo) -> list[RedFlag]:
     """When a song was marked never to play (or the mark lifted), and why, from the audit log."""
     rows = db.execute(
-        """SELECT a.at, a.detail, s.title, s.artist, u.role
-           FROM audit_log a LEFT JOIN songs s ON s.id = a.song_id LEFT JOIN users u ON u.id = a.user_id
+        """SELECT a.at, a.detail, COALESCE(rs.title, s.title), COALESCE(rs.artist, s.artist), u.role
+           FROM audit_log a LEFT JOIN songs s ON s.id = a.song_id
+           LEFT JOIN resident_songs rs ON rs.song_id = a.song_id AND rs.resident_id = a.resident_id
+           LEFT JOIN users u ON u.id = a.user_id
            WHERE a.resident_id = ? AND a.action = 'song.flags' AND a.at >= ? AND a.at < ?
              AND json_extract(a.detail, '$.never_play') IS NOT NULL
            ORDER BY a.at, a.id""", [resident_id, lo, hi]).fetchall()

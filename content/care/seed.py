@@ -66,7 +66,7 @@ def seed_month(db: sqlite_utils.Database, resident_id: int, *, end: _dt.date | N
     start = end - _dt.timedelta(days=days - 1)
     resident = library.get_resident(db, resident_id)
     songs = [(r[0], r[1], float(r[2])) for r in db.execute(
-        "SELECT s.id, s.title, s.duration FROM resident_songs rs JOIN songs s ON s.id = rs.song_id "
+        "SELECT s.id, rs.title, s.duration FROM resident_songs rs JOIN songs s ON s.id = rs.song_id "
         "WHERE rs.resident_id = ? AND rs.never_play = 0 AND s.unplayable = 0 ORDER BY s.id", [resident_id])]
     if len(songs) < 2:
         raise LibraryError(f"{resident.name} needs at least two songs for a made-up month.")
