@@ -138,3 +138,16 @@ def test_family_cannot_use_the_panel(world):
     assert c.get("/kiosk").status_code == 403
     c.get(f"/residents/{world.mary.id}")
     assert c.post("/kiosk/press", {"action": "play"}).status_code == 403
+
+
+def test_pages_that_follow_the_kiosk_never_reload_themselves(world):
+    staff = world.client(world.staff)
+    for page, part in (("/kiosk", "/kiosk/part"),
+                       (f"/residents/{world.mary.id}/now-playing", f"/residents/{world.mary.id}/now-playing/part")):
+        html = staff.get(page).get_data(as_text=True)
+        assert 'http-equiv="refresh"' not in html
+        assert f'data-live="{part}"' in html and "Check again" in html
+        alone = staff.get(part).get_data(as_text=True)
+        assert "The kiosk is not running." in alone and "<html" not in alone
+    assert world.client(world.mary_family).get(f"/residents/{world.bob.id}/now-playing/part").status_code == 404
+    assert world.client(world.mary_family).get("/kiosk/part").status_code == 403

@@ -1,5 +1,8 @@
 """The kiosk seen from the admin: what is playing now, and a big-button panel that sends
-the same actions as the physical buttons, through the kiosk's control socket."""
+the same actions as the physical buttons, through the kiosk's control socket.
+
+Each page has a part that follows the kiosk (`..._part` routes give it alone): the page's
+script fetches it every few seconds and puts it in place, so nothing reloads under a finger."""
 from __future__ import annotations
 
 import re
@@ -83,13 +86,22 @@ def kiosk_clock(seconds: Any) -> str:
     return clock(seconds)
 
 
+def _panel_view() -> dict[str, Any]:
+    status, problem = read_status()
+    return dict(status=status, problem=problem, actions=[(a, label(a)) for a in actions_of(status)],
+                who=resident_name(status))
+
+
 @bp.route("/kiosk")
 @staff_required
 def panel():
-    status, problem = read_status()
-    actions = actions_of(status)
-    return render_template("kiosk.html", status=status, problem=problem,
-                           actions=[(a, label(a)) for a in actions], who=resident_name(status))
+    return render_template("kiosk.html", **_panel_view())
+
+
+@bp.route("/kiosk/part")
+@staff_required
+def panel_part():
+    return render_template("_kiosk_part.html", **_panel_view())
 
 
 @bp.route("/kiosk/press", methods=["POST"])
@@ -108,18 +120,28 @@ def press():
             if not answer.get("ok"):
                 problem = answer.get("error") or "The kiosk could not do that."
     if wants_json():
-        return ({"ok": False, "error": problem}, 503) if problem else {"ok": True}
+        return ({"ok": False, "error": problem}, 503) if problem else {"ok": True, "said": f"Sent: {label(action)}."}
     flash(problem or f"Sent: {label(action)}.")
     return redirect(url_for("kiosk.panel"))
 
 
-@bp.route("/residents/<int:rid>/now-playing")
-@resident_view
-def now_playing(resident):
+def _now_playing_view(resident) -> dict[str, Any]:
     status, problem = read_status()
     # Compared by id: names can change, and differ only in case or accents.
     if status is not None and status.get("resident_id") != resident.id:
         # The kiosk is playing for someone else: say nothing about them.
         status = None
         problem = f"The kiosk is not playing {resident.name}'s music just now."
-    return render_template("now_playing.html", resident=resident, status=status, problem=problem)
+    return dict(resident=resident, status=status, problem=problem)
+
+
+@bp.route("/residents/<int:rid>/now-playing")
+@resident_view
+def now_playing(resident):
+    return render_template("now_playing.html", **_now_playing_view(resident))
+
+
+@bp.route("/residents/<int:rid>/now-playing/part")
+@resident_view
+def now_playing_part(resident):
+    return render_template("_now_playing_part.html", **_now_playing_view(resident))
