@@ -18,7 +18,7 @@ from typing import Any
 import sqlite_utils
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from content import library
+from content import invites, library
 from content.db import LibraryError, write
 from content.text import NAME_MAX, clean_line
 from content.timestamps import utc_iso as _iso, utc_now
@@ -305,15 +305,21 @@ def _token_hash(token: str) -> str:
 
 
 def create_invite(db: sqlite_utils.Database, resident_id: int, *, created_by: int | None = None,
-                  now: _dt.datetime | None = None) -> str:
-    """A one-time link token for one resident, valid for a week. Only its hash is stored."""
+                  now: _dt.datetime | None = None, secret: str | None = None, label: str = "") -> str:
+    """A one-time link token for one resident, valid for a week. Only its hash is stored.
+
+    With `secret` (the admin's key), the token is made from it and a salt kept with the
+    invite, so staff can be shown the same link again (content.invites.link_token) while the
+    database alone still holds nothing that opens it. `label` says who it is for."""
     library.get_resident(db, resident_id)
     now = now or utc_now()
-    token = secrets.token_urlsafe(24)
+    salt = secrets.token_urlsafe(16) if secret else None
+    token = invites.link_token(secret, salt) if secret else secrets.token_urlsafe(24)
     with write(db):
         db["invites"].insert({
             "token_hash": _token_hash(token), "resident_id": resident_id, "created_by": created_by,
             "created_at": _iso(now), "expires_at": _iso(now + _dt.timedelta(days=INVITE_DAYS)),
+            "salt": salt, "label": invites.clean_label(label),
         })
         library.audit(db, "invite.add", user_id=created_by, resident_id=resident_id)
     return token
@@ -330,6 +336,8 @@ def open_invite(db: sqlite_utils.Database, token: str, *, now: _dt.datetime | No
     if row["used_at"]:
         raise LibraryError("This invitation link has already been used. Please log in, "
                            "or ask the care home for a new link.")
+    if row["cancelled_at"]:
+        raise LibraryError("The care home has cancelled this invitation link. Please ask them for a new one.")
     if row["expires_at"] < _iso(now):
         raise LibraryError("This invitation link has expired. Please ask the care home for a new one.")
     return Invite(id=row["id"], resident_id=row["resident_id"], resident_name=row["resident_name"],

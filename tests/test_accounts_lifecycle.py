@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -145,9 +146,10 @@ def test_a_reset_link_is_emailed_when_smtp_is_set_up(site, tmp_path):
         with serve(world.app) as base:
             sam = LiveBrowser(base)
             sam.login(world.staff.email, STAFF_PW)
-            assert 'name="email"' in sam.get(f"/residents/{world.mary.id}").text
-            made = sam.post(f"/residents/{world.mary.id}/invite", {"email": "cath@family.example"})
-            assert "The invitation is emailed to cath@family.example" in made.text
+            assert 'name="email"' in sam.get(f"/residents/{world.mary.id}/invites").text
+            made = sam.post(f"/residents/{world.mary.id}/invites", {"email": "cath@family.example"})
+            assert made.status == 302
+            assert "The invitation is emailed to cath@family.example" in sam.get(urlsplit(made.headers["Location"]).path).text
     finally:
         smtp.stop()
     to, content = inbox.messages[-1]
@@ -230,12 +232,15 @@ def test_invite_links_use_the_public_address_whatever_host_the_request_names(wor
         staff = LiveBrowser(base)
         staff.login(world.staff.email, STAFF_PW)
         staff.get(f"/residents/{world.mary.id}/settings")
-        page = staff.post(f"/residents/{world.mary.id}/invite",
-                          headers={"Host": "evil.example", "X-Forwarded-Host": "evil.example",
-                                   "X-Forwarded-Proto": "https", "Forwarded": "host=evil.example"})
+        evil = {"Host": "evil.example", "X-Forwarded-Host": "evil.example",
+                "X-Forwarded-Proto": "https", "Forwarded": "host=evil.example"}
+        made = staff.post(f"/residents/{world.mary.id}/invites", headers=evil)
+        assert made.status == 302, made.text
+        page = staff.get(urlsplit(made.headers["Location"]).path, headers=evil)
         assert page.status == 200, page.text
         assert "evil.example" not in page.text
-        assert 'value="http://evergreen.test:8080/invite/' in page.text
+        assert 'id="invite-link">http://evergreen.test:8080/invite/' in page.text
+        assert "mailto:?subject=" in page.text and "http%3A//evergreen.test%3A8080/invite/" in page.text
         assert "<svg" in page.text and "style=" not in page.text      # the QR code, inside the page's policy
 
 

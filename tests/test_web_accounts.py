@@ -120,8 +120,8 @@ def test_change_password_ends_other_sessions(world):
 def test_invite_link_makes_a_family_account_for_one_resident(world):
     staff = world.client(world.staff)
     staff.get(f"/residents/{world.mary.id}")
-    page = staff.post(f"/residents/{world.mary.id}/invite").get_data(as_text=True)
-    link = re.search(r'value="(http://evergreen.test:8080/invite/[^"]+)"', page).group(1)
+    page = staff.post(f"/residents/{world.mary.id}/invites", follow_redirects=True).get_data(as_text=True)
+    link = re.search(r'id="invite-link">(http://evergreen.test:8080/invite/[^<]+)<', page).group(1)
     path = link.removeprefix("http://evergreen.test:8080")
     fam = world.client()
     assert "Songs for Mary" in fam.get(path).get_data(as_text=True)

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from content import library
+from content import accounts, invites, library
 from content.care import modes, reactions
 from content.photos import set_photo
 from tests.test_web_fixtures import add_song, world  # noqa: F401
@@ -41,6 +41,10 @@ def bob_world(world, lib, tmp_path):
         lib.db.conn.commit()
         world.reactions[who.id] = reactions.record(lib.db, who.id, "smiled", play_id=play, by_role="staff").id
         modes.add_window(lib.db, who.id, modes.make_window("calm", "19:00", "22:00"))
+    world.invite_ids = {}
+    for who in (world.bob, world.mary):
+        accounts.create_invite(lib.db, who.id, secret=world.app.config["SECRET_KEY"])
+        world.invite_ids[who.id] = invites.open_invites(lib.db, who.id)[0].id
     return world
 
 
@@ -61,6 +65,8 @@ def _url(rule, world, lib, *, rid=None, sid=None) -> str:
             values[arg] = "admin.css"
         elif arg == "reaction_id":
             values[arg] = world.reactions[world.bob.id if rid is None else rid]
+        elif arg == "iid":
+            values[arg] = world.invite_ids[world.bob.id if rid is None else rid]
         elif arg == "index":
             values[arg] = 0
         elif arg == "chart":

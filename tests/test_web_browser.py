@@ -86,8 +86,10 @@ def test_family_journey_on_a_phone(server, browser, lib, tmp_path):
     page.fill("#birth_year", "1938")
     page.click("button:has-text('Add resident')")
     page.wait_for_selector("h1:has-text('Mary')")
-    page.click("button:has-text('Invite a family member')")
-    link = page.input_value("#invite-link")
+    page.get_by_role("link", name="Invite a family member").click()
+    page.fill("#label", "Anne, her daughter")
+    page.click("button:has-text('Make an invitation link')")
+    link = page.inner_text("#invite-link")
     assert link.startswith(server + "/invite/")
     staff.close()
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
                    send_from_directory, url_for)
 
-from content import accounts, curation, library, listings, mail, photos
+from content import accounts, curation, library, listings, photos
 from content.db import LibraryError
 from content.web.guard import accepts_files, login_required, resident_view, staff_required
-from content.web.answers import private_file, public_link, qr_svg
+from content.web.answers import private_file
 from content.web.request_scope import get_db
 from content.web.words import ENDED_WORDS, YEAR_SOURCE_WORDS
 
@@ -86,7 +86,7 @@ def resident(resident):
                                      page_size=current_app.config["PAGE_SIZE"])
     return render_template("resident.html", resident=resident, songs=songs, q=q,
                            suggestions=era_suggestions(db, resident) if not q and songs.page == 1 else None,
-                           source_words=YEAR_SOURCE_WORDS, mail=current_app.config["SITE"].smtp.enabled)
+                           source_words=YEAR_SOURCE_WORDS)
 
 
 @bp.route("/residents/<int:rid>/settings", methods=["GET", "POST"])
@@ -138,32 +138,6 @@ def photo(resident):
     else:
         flash("The photo is saved.")
     return redirect(url_for("residents.settings", rid=resident.id))
-
-
-@bp.route("/residents/<int:rid>/invite", methods=["POST"])
-@resident_view
-def invite(resident):
-    if not g.user.is_staff:
-        abort(403)
-    try:
-        public_link("/")   # no token is made when no link could be built
-    except LibraryError as exc:
-        return render_template("error.html", title="No link can be made yet", message=str(exc)), 503
-    token = accounts.create_invite(get_db(), resident.id, created_by=g.user.id)
-    link = public_link(url_for("account.invite", token=token))
-    sent = None
-    to = request.form.get("email", "").strip()
-    if to:
-        try:
-            mail.send(current_app.config["SITE"].smtp, to, f"An invitation to add songs for {resident.name}",
-                      f"The care home invites you to add songs for {resident.name} on Evergreen, their music box. "
-                      f"Open this link on your phone to make your account (it works once, for "
-                      f"{accounts.INVITE_DAYS} days):\n\n{link}\n")
-            sent = f"The invitation is emailed to {to}."
-        except LibraryError as exc:
-            sent = str(exc)
-    return render_template("invite_made.html", resident=resident, link=link, days=accounts.INVITE_DAYS,
-                           qr=qr_svg(link), sent=sent)
 
 
 @bp.route("/residents/<int:rid>/family/<int:uid>/remove", methods=["POST"])

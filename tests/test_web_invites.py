@@ -1,0 +1,96 @@
+"""Invitations that reach people: staff see the open ones, show a link again instead of
+making another live one, cancel one, and hand it over by email or text-message links that
+need no JavaScript, or by QR code; the link is built from the configured public address."""
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote
+
+from content import accounts, invites
+from tests.test_web_fixtures import world  # noqa: F401
+
+LINK = re.compile(r'id="invite-link">(http://evergreen\.test:8080/invite/[^<]+)<')
+
+
+def _make(staff, world, label: str = ""):
+    staff.get(f"/residents/{world.mary.id}/invites")
+    made = staff.post(f"/residents/{world.mary.id}/invites", {"label": label})
+    assert made.status_code == 302, made.get_data(as_text=True)
+    return made.headers["Location"]
+
+
+def test_a_link_is_shown_again_not_made_again(world, lib):
+    staff = world.client(world.staff)
+    where = _make(staff, world, "Anne, her daughter")
+    first = staff.get(where).get_data(as_text=True)
+    link = LINK.search(first).group(1)
+    assert "Anne, her daughter" in first and "works once, until" in first
+    again = staff.get(where).get_data(as_text=True)
+    assert LINK.search(again).group(1) == link
+    listing = staff.get(f"/residents/{world.mary.id}/invites").get_data(as_text=True)
+    assert listing.count("Show this link") == 1 and "Anne, her daughter" in listing
+    assert len(invites.open_invites(lib.db, world.mary.id)) == 1
+    # The link shown again is the one that works.
+    fam = world.client()
+    assert "Songs for Mary" in fam.get(link.removeprefix("http://evergreen.test:8080")).get_data(as_text=True)
+
+
+def test_handover_without_javascript_email_text_and_qr(world):
+    staff = world.client(world.staff)
+    page = staff.get(_make(staff, world)).get_data(as_text=True)
+    link = LINK.search(page).group(1)
+    mailto = re.search(r'href="(mailto:[^"]+)"', page).group(1)
+    sms = re.search(r'href="(sms:[^"]+)"', page).group(1)
+    assert link in unquote(mailto.replace("&amp;", "&")) and mailto.startswith("mailto:?subject=Songs%20for%20Mary")
+    assert link in unquote(sms.replace("&amp;", "&"))
+    assert "<svg" in page
+    # The copy and share buttons need the script: hidden until it shows them.
+    assert re.search(r"<button[^>]*data-copy[^>]*hidden", page) and re.search(r"<button[^>]*data-share[^>]*hidden", page)
+
+
+def test_cancelling_a_link_stops_it_at_once(world, lib):
+    staff = world.client(world.staff)
+    where = _make(staff, world, "Wrong number")
+    link = LINK.search(staff.get(where).get_data(as_text=True)).group(1)
+    iid = int(where.rstrip("/").rsplit("/", 1)[1])
+    resp = staff.post(f"/residents/{world.mary.id}/invites/{iid}/cancel", follow_redirects=True)
+    assert "cancelled" in resp.get_data(as_text=True)
+    assert invites.open_invites(lib.db, world.mary.id) == []
+    assert staff.get(where).status_code == 410
+    fam = world.client()
+    closed = fam.get(link.removeprefix("http://evergreen.test:8080"))
+    assert closed.status_code == 410 and "cancelled this invitation" in closed.get_data(as_text=True)
+    # Cancelling twice, or another resident's invite, finds nothing.
+    assert staff.post(f"/residents/{world.mary.id}/invites/{iid}/cancel").status_code == 404
+    accounts.create_invite(lib.db, world.bob.id, secret="x")
+    bobs = invites.open_invites(lib.db, world.bob.id)[0].id
+    assert staff.post(f"/residents/{world.mary.id}/invites/{bobs}/cancel").status_code == 404
+    assert len(invites.open_invites(lib.db, world.bob.id)) == 1
+
+
+def test_used_and_expired_invites_leave_the_list(world, lib):
+    import datetime as dt
+    staff = world.client(world.staff)
+    link = LINK.search(staff.get(_make(staff, world)).get_data(as_text=True)).group(1)
+    path = link.removeprefix("http://evergreen.test:8080")
+    fam = world.client()
+    fam.get(path)
+    fam.post(path, {"email": "cath@family.example", "password": "cath-password-9", "again": "cath-password-9"})
+    assert invites.open_invites(lib.db, world.mary.id) == []
+    accounts.create_invite(lib.db, world.mary.id, secret="x")
+    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=accounts.INVITE_DAYS, minutes=1)
+    assert invites.open_invites(lib.db, world.mary.id, now=later) == []
+
+
+def test_the_database_alone_does_not_hold_a_working_link(world, lib):
+    staff = world.client(world.staff)
+    link = LINK.search(staff.get(_make(staff, world)).get_data(as_text=True)).group(1)
+    token = link.rsplit("/", 1)[1]
+    dump = "\n".join(str(tuple(r)) for r in lib.db.execute("SELECT * FROM invites").fetchall())
+    assert token not in dump
+
+
+def test_family_cannot_make_or_see_invites(world):
+    fam = world.client(world.mary_family)
+    assert fam.get(f"/residents/{world.mary.id}/invites").status_code == 403
+    assert fam.post(f"/residents/{world.mary.id}/invites").status_code == 403
