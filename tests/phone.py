@@ -45,16 +45,22 @@ def axe_problems(page) -> list[str]:
             for v in results.response["violations"] if v.get("impact") in BLOCKING]
 
 
+def page_problems(page, shot: str, *, scripts: bool = True, targets: bool = True) -> list[str]:
+    """What is wrong with the page as it is now (axe-core's critical and serious findings,
+    small touch targets), after saving its screenshot as `shot`."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{shot}.png"), full_page=True)
+    found = axe_problems(page) if scripts else []
+    if targets:
+        found += [f"touch target under 48 px: {t}" for t in small_targets(page)]
+    return found
+
+
 def check_page(page, shot: str, *, scripts: bool = True, targets: bool = True) -> None:
     """What every page must pass, and its screenshot (named for what it shows). axe-core
     needs the page's JavaScript running (its checks wait on timers): with `scripts=False`
     (a context without JavaScript) the page gets its screenshot and touch-target check only."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{shot}.png"), full_page=True)
-    if scripts:
-        assert axe_problems(page) == [], shot
-    if targets:
-        assert small_targets(page) == [], shot
+    assert page_problems(page, shot, scripts=scripts, targets=targets) == [], shot
 
 
 def log_in(page, base: str, email: str, password: str) -> None:

@@ -1,0 +1,175 @@
+"""The family's phone and the staff's phone, page by page, in a real browser: Debian's
+Chromium at 390×844 against the real admin on waitress. Every page the app has is opened
+as staff and as family and checked by axe-core (no critical or serious violations) and for
+48 px touch targets, with a screenshot of each in test-output/screenshots/; then the
+journeys of the phone issue: handing an invitation over, ... One server and one browser for
+the whole module."""
+from __future__ import annotations
+
+import io
+import threading
+from types import SimpleNamespace
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from content import accounts, ingest, invites, library
+from content.care import reactions
+from content.photos import set_photo
+from content.web.__main__ import make_server
+from tests import phone
+from tests.audio import write_song
+from tests.test_web_curation import PNG
+from tests.test_web_fixtures import FAMILY_PW, STAFF_PW, make_app
+
+pytestmark = pytest.mark.slow
+
+SONGS = (("We'll Meet Again", "Vera Lynn", "1939", 330), ("Moonlight Serenade", "Glenn Miller", "1939", 392),
+         ("Que Sera, Sera", "Doris Day", "1956", 440), ("Blue Moon", "The Marcels", "1961", 494),
+         ("Rock Around the Clock", "Bill Haley", "1954", 523), ("Dream a Little Dream", "Doris Day", "1950", 587),
+         ("In the Mood", "Glenn Miller", "1939", 659))
+SKIP_PAGES = ("static", "songs.media", "residents.photo", "kiosk.panel_part", "kiosk.now_playing_part",
+              "care.report_chart", "care.report_pdf", "care.report_days_csv", "care.report_reactions_csv",
+              "account.setup")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    from content import db as dbmod
+    work = tmp_path_factory.mktemp("phone")
+    data = work / "data"
+    (data / "media").mkdir(parents=True)
+    db = dbmod.connect(data / "library.db")
+    mary = library.add_resident(db, "Mary", birth_year=1938)
+    bob = library.add_resident(db, "Bob", birth_year=1931)
+    staff = accounts.create_user(db, "sam@home.example", STAFF_PW, "staff", display_name="Sam")
+    anne = accounts.create_user(db, "anne@family.example", FAMILY_PW, "family", display_name="Anne",
+                                resident_ids=[mary.id])
+    songs = {}
+    for title, artist, year, freq in SONGS:
+        path = write_song(work / f"{title}.wav", freq, 6, tags={"title": title, "artist": artist, "date": year})
+        songs[title] = ingest.ingest_file(db, data / "media", path, resident_id=mary.id, min_seconds=1.0).song_id
+    set_photo(db, data / "media", mary.id, io.BytesIO(PNG))
+    play = db.execute("INSERT INTO plays (resident_id, song_id, started_at, ended_at, seconds_heard, ended_how) "
+                      "VALUES (?, ?, '2026-05-01T10:00:00Z', '2026-05-01T10:03:00Z', 180, 'finished')",
+                      [mary.id, songs["Blue Moon"]]).lastrowid
+    db.conn.commit()
+    reactions.record(db, mary.id, "smiled", play_id=play, by_role="staff")
+    app = make_app(data, SECRET_KEY="phone-pages")
+    srv = make_server(app, "127.0.0.1", 0)
+    base = f"http://127.0.0.1:{srv.effective_port}"
+    app.config["PUBLIC_URL"] = base
+    accounts.create_invite(db, mary.id, created_by=staff.id, secret=app.config["SECRET_KEY"], label="Cousin Jo")
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    with sync_playwright() as p:
+        browser = phone.launch(p)
+        try:
+            yield SimpleNamespace(base=base, app=app, db=db, browser=browser, mary=mary, bob=bob, staff=staff,
+                                  anne=anne, songs=songs, invite_id=invites.open_invites(db, mary.id)[0].id)
+        finally:
+            browser.close()
+            srv.close()
+            thread.join(5)
+            db.close()
+
+
+def _phone(site, who: str, **kw):
+    ctx = site.browser.new_context(**phone.PHONE, **kw)
+    page = ctx.new_page()
+    if who == "staff":
+        phone.log_in(page, site.base, "sam@home.example", STAFF_PW)
+    elif who == "family":
+        phone.log_in(page, site.base, "anne@family.example", FAMILY_PW)
+    return ctx, page
+
+
+def _pages(site, who: str) -> list[tuple[str, str]]:
+    """Every HTML page of the app a person in this role may open, as (name, address)."""
+    values = {"rid": site.mary.id, "sid": site.songs["Blue Moon"], "iid": site.invite_id}
+    found = []
+    for rule in site.app.url_map.iter_rules():
+        view = site.app.view_functions[rule.endpoint]
+        if "GET" not in rule.methods or rule.endpoint in SKIP_PAGES or set(rule.arguments) - set(values):
+            continue
+        if who == "family" and view.access in ("staff", "staff_resident"):
+            continue
+        if (view.access == "public") != (who == "nobody"):
+            continue
+        with site.app.test_request_context():
+            from flask import url_for
+            found.append((rule.endpoint.replace(".", "-").replace("_", "-"),
+                          url_for(rule.endpoint, **{k: values[k] for k in rule.arguments})))
+    return sorted(found)
+
+
+@pytest.mark.parametrize("who", ["staff", "family", "nobody"])
+def test_every_page_passes_axe_and_has_big_targets(site, who):
+    ctx, page = _phone(site, who)
+    pages = _pages(site, who)
+    if who == "nobody":   # and the page an invitation link opens
+        with site.app.test_request_context():
+            token = invites.link_token(site.app.config["SECRET_KEY"], site.db.execute(
+                "SELECT salt FROM invites WHERE id = ?", [site.invite_id]).fetchone()[0])
+        pages.append(("account-invite", f"/invite/{token}"))
+    assert len(pages) >= {"staff": 15, "family": 9, "nobody": 2}[who]
+    problems = {}
+    for name, address in pages:
+        page.goto(site.base + address)
+        assert "/login" not in page.url or who == "nobody", address
+        problems[address] = phone.page_problems(page, f"{who}-{name}")
+    ctx.close()
+    assert {k: v for k, v in problems.items() if v} == {}
+
+
+def test_invitation_handover_copy_share_email_text_and_qr(site):
+    shared = []
+    ctx, page = _phone(site, "staff")
+    ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=site.base)
+    # The phone's own share sheet, which headless Chromium on Linux does not have: a stand-in
+    # that records what the page asked it to share.
+    page.add_init_script("navigator.share = (data) => { window.sharedWith = data; return Promise.resolve(); };")
+    page.goto(f"{site.base}/residents/{site.mary.id}")
+    page.get_by_role("link", name="Invite a family member").click()
+    page.fill("#label", "Anne, her daughter")
+    page.click("button:has-text('Make an invitation link')")
+    link = page.inner_text("#invite-link")
+    assert link.startswith(site.base + "/invite/")
+    page.get_by_role("button", name="Copy the link").click()
+    page.wait_for_selector("[data-said]:has-text('The link is copied')")
+    assert page.evaluate("navigator.clipboard.readText()") == link
+    page.get_by_role("button", name="Share…").click()
+    shared = page.wait_for_function("window.sharedWith").json_value()
+    assert link in shared["text"]
+    assert link in page.get_attribute("a:has-text('Send by email')", "href").replace("%3A", ":").replace("%2F", "/")
+    assert page.locator("a:has-text('Send by text message')").get_attribute("href").startswith("sms:")
+    assert page.locator(".qr svg").count() == 1
+    phone.check_page(page, "invite-handover")
+
+    # Back on the list: both links not used yet, and no new one was made by looking again.
+    page.get_by_role("link", name="Invitations for Mary's family").click()
+    assert page.locator(".invites li").count() == 2
+    page.locator(".invites li", has_text="Anne, her daughter").get_by_role("link", name="Show this link").click()
+    assert page.inner_text("#invite-link") == link
+    page.go_back()
+    page.locator(".invites li", has_text="Anne, her daughter").get_by_role("button", name="Cancel this link").click()
+    page.wait_for_selector("text=That invitation link is cancelled")
+    assert page.locator(".invites li").count() == 1
+    phone.check_page(page, "invites-list-after-cancel")
+    ctx.close()
+
+    # The cancelled link says so to whoever opens it.
+    ctx, page = _phone(site, "nobody")
+    page.goto(link)
+    page.wait_for_selector("text=The care home has cancelled this invitation link.")
+    ctx.close()
+
+
+def test_handover_without_javascript_still_offers_email_text_and_qr(site):
+    ctx, page = _phone(site, "staff", java_script_enabled=False)
+    page.goto(f"{site.base}/residents/{site.mary.id}/invites/{site.invite_id}")
+    assert not page.get_by_role("button", name="Copy the link").is_visible()
+    assert page.get_by_role("link", name="Send by email").is_visible()
+    assert page.get_by_role("link", name="Send by text message").is_visible()
+    phone.check_page(page, "invite-handover-no-javascript", scripts=False)
+    ctx.close()
