@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from content import accounts, invites, library
+from content import accounts, invites, library, wishes
 from content.care import modes, reactions
 from content.photos import set_photo
 from tests.test_web_fixtures import add_song, world  # noqa: F401
@@ -45,6 +45,8 @@ def bob_world(world, lib, tmp_path):
     for who in (world.bob, world.mary):
         accounts.create_invite(lib.db, who.id, secret=world.app.config["SECRET_KEY"])
         world.invite_ids[who.id] = invites.open_invites(lib.db, who.id)[0].id
+    world.wish_ids = {who.id: wishes.ask(lib.db, who.id, "Que Sera, Sera", user_id=world.staff.id, by_staff=True).id
+                      for who in (world.bob, world.mary)}
     return world
 
 
@@ -65,6 +67,8 @@ def _url(rule, world, lib, *, rid=None, sid=None) -> str:
             values[arg] = "admin.css"
         elif arg == "reaction_id":
             values[arg] = world.reactions[world.bob.id if rid is None else rid]
+        elif arg == "wid":
+            values[arg] = world.wish_ids[world.bob.id if rid is None else rid]
         elif arg == "iid":
             values[arg] = world.invite_ids[world.bob.id if rid is None else rid]
         elif arg == "index":

@@ -36,15 +36,9 @@ def _rank(cat: Catalogue, i: int, peak: int) -> tuple:
     return (-well_known, -len(sources), not e.artist, abs(e.year - peak), e.title.casefold(), i)
 
 
-def era_suggestions(db: sqlite_utils.Database, resident_id: int, limit: int = 20, *,
-                    matcher: Matcher | None = None) -> Suggestions:
-    row = db.execute("SELECT birth_year FROM residents WHERE id = ?", [resident_id]).fetchone()
-    if row is None or row[0] is None:
-        return Suggestions(None, None, [])
-    birth = int(row[0])
-    year_from, year_to = birth + TEEN_FROM, birth + TEEN_TO
-    matcher = matcher or default_matcher()
-    cat = matcher.catalogue
+def library_titles(db: sqlite_utils.Database, resident_id: int) -> list[str]:
+    """The resident's song titles (and the catalogue titles they matched), normalised, for
+    `has_title`."""
     have = list(db.query(
         """SELECT rs.title, rs.artist, d.match_title, d.match_artist FROM resident_songs rs
            LEFT JOIN entry_year_decisions d ON d.resident_id = rs.resident_id AND d.song_id = rs.song_id
@@ -55,7 +49,27 @@ def era_suggestions(db: sqlite_utils.Database, resident_id: int, limit: int = 20
             if title:
                 full, short = normalise_title(title)
                 have_titles += [full, short]
-    have_titles = sorted(set(t for t in have_titles if t))
+    return sorted(set(t for t in have_titles if t))
+
+
+def has_title(have_titles: list[str], title: str, *, normalised: bool = True) -> bool:
+    """Whether a library with these titles already has this song, by anyone."""
+    if not normalised:
+        title = normalise_title(title)[1]
+    return bool(have_titles and title
+                and process.extractOne(title, have_titles, scorer=fuzz.ratio, score_cutoff=SAME_SONG))
+
+
+def era_suggestions(db: sqlite_utils.Database, resident_id: int, limit: int = 20, *,
+                    matcher: Matcher | None = None) -> Suggestions:
+    row = db.execute("SELECT birth_year FROM residents WHERE id = ?", [resident_id]).fetchone()
+    if row is None or row[0] is None:
+        return Suggestions(None, None, [])
+    birth = int(row[0])
+    year_from, year_to = birth + TEEN_FROM, birth + TEEN_TO
+    matcher = matcher or default_matcher()
+    cat = matcher.catalogue
+    have_titles = library_titles(db, resident_id)
     in_range = [i for i, e in enumerate(cat.entries) if year_from <= e.year <= year_to]
     in_range.sort(key=lambda i: _rank(cat, i, birth + 15))
     songs: list[dict[str, Any]] = []
@@ -69,7 +83,7 @@ def era_suggestions(db: sqlite_utils.Database, resident_id: int, limit: int = 20
         keys = {title, " ".join(sorted(cat.titles[i].split()))}
         if keys & seen_titles:
             continue
-        if have_titles and process.extractOne(title, have_titles, scorer=fuzz.ratio, score_cutoff=SAME_SONG):
+        if has_title(have_titles, title):
             continue
         seen_titles |= keys
         e = cat.entries[i]

@@ -2,7 +2,7 @@
 
 `create_app(test_config)` builds it (flaskr-style); `python -m content.web` serves it with
 waitress. Blueprints by area: account (login, setup, opening an invite), residents, invites (making
-and handing one over), songs, upload,
+and handing one over), songs, upload, suggestions (songs to look for),
 kiosk (now playing and the on-screen button panel), care (reactions, the music detective,
 times of day, the care-plan report), privacy (a resident's export and deletion). Settings are in `settings`, what runs
 around every view in `hooks`; the rules the views apply live in `content`.
@@ -25,9 +25,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     settings.prepare_data(app.config)
     hooks.install_checks(app)
     from content.web import (account_pages, care_pages, invite_pages, kiosk_pages, people_pages, privacy_pages,
-                             resident_pages, song_pages, upload_pages)
-    for module in (account_pages, resident_pages, invite_pages, song_pages, upload_pages, kiosk_pages, care_pages,
-                   privacy_pages, people_pages):
+                             resident_pages, song_pages, suggestion_pages, upload_pages)
+    for module in (account_pages, resident_pages, invite_pages, song_pages, upload_pages, suggestion_pages,
+                   kiosk_pages, care_pages, privacy_pages, people_pages):
         app.register_blueprint(module.bp)
     app.view_functions["static"] = public(app.view_functions["static"])
     hooks.install_answers(app)

@@ -1,5 +1,5 @@
-"""Residents: the home list, adding one, a resident's songs, settings, photo, invites and
-listening history."""
+"""Residents: the home list, adding one, a resident's songs, settings, photo, who they are
+shared with, and listening history."""
 from __future__ import annotations
 
 from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
@@ -10,35 +10,10 @@ from content.db import LibraryError
 from content.web.guard import accepts_files, login_required, resident_view, staff_required
 from content.web.answers import private_file
 from content.web.request_scope import get_db
+from content.web.suggestion_pages import era_suggestions
 from content.web.words import ENDED_WORDS, YEAR_SOURCE_WORDS
 
 bp = Blueprint("residents", __name__)
-
-
-SUGGESTIONS_KEPT = 256
-
-
-def era_suggestions(db, resident: library.Resident):
-    """Songs from the resident's teenage years that are not in their library yet, when the
-    era module is installed; None otherwise.
-
-    Working them out takes about 0.1 s for a large library, so the answer is kept on the
-    app until the resident's birth year or the titles in their library change (a
-    favourite or a red flag does not change what is missing)."""
-    try:
-        from content.era.suggestions import era_suggestions as suggest
-    except ImportError:
-        return None
-    cache = current_app.extensions.setdefault("evergreen.era_suggestions", {})
-    stamp = (resident.id, resident.birth_year, listings.titles_stamp(db, resident.id))
-    if stamp not in cache:
-        if len(cache) >= SUGGESTIONS_KEPT:
-            cache.clear()
-        try:
-            cache[stamp] = suggest(db, resident.id, limit=20)
-        except LibraryError:
-            return None
-    return cache[stamp]
 
 
 def _page_number(text: str) -> int:
