@@ -60,7 +60,8 @@ def check_page(page, shot: str, *, scripts: bool = True, targets: bool = True) -
     """What every page must pass, and its screenshot (named for what it shows). axe-core
     needs the page's JavaScript running (its checks wait on timers): with `scripts=False`
     (a context without JavaScript) the page gets its screenshot and touch-target check only."""
-    assert page_problems(page, shot, scripts=scripts, targets=targets) == [], shot
+    problems = page_problems(page, shot, scripts=scripts, targets=targets)
+    assert problems == [], f"{shot}: {problems}"
 
 
 def log_in(page, base: str, email: str, password: str) -> None:

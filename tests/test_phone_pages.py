@@ -173,3 +173,32 @@ def test_handover_without_javascript_still_offers_email_text_and_qr(site):
     assert page.get_by_role("link", name="Send by text message").is_visible()
     phone.check_page(page, "invite-handover-no-javascript", scripts=False)
     ctx.close()
+
+
+def test_suggestions_behind_a_button_near_the_top_and_what_staff_asked_for(site):
+    ctx, page = _phone(site, "staff")
+    page.goto(f"{site.base}/residents/{site.mary.id}")
+    button = page.get_by_role("link", name="Songs from Mary's teenage years")
+    assert button.bounding_box()["y"] < page.locator("li.song").first.bounding_box()["y"]
+    button.click()
+    first = page.locator(".suggested li").first
+    wanted = first.locator("strong").inner_text().strip("“”")
+    first.get_by_role("button", name="Ask the family for it").click()
+    page.wait_for_selector("text=the family will see it")
+    phone.check_page(page, "suggestions-staff-asked")
+    ctx.close()
+
+    ctx, page = _phone(site, "family")
+    page.goto(f"{site.base}/residents/{site.mary.id}")
+    looking = page.locator("section.looking")
+    assert wanted in looking.inner_text() and "the care staff asked for it" in looking.inner_text()
+    assert looking.bounding_box()["y"] < page.locator("li.song").first.bounding_box()["y"]
+    phone.check_page(page, "resident-page-songs-to-look-for")
+    page.get_by_role("link", name="Songs from Mary's teenage years").click()
+    second = page.locator(".suggested li", has=page.get_by_role("button", name="We'll look for it")).first
+    mine = second.locator("strong").inner_text().strip("“”")
+    second.get_by_role("button", name="We'll look for it").click()
+    page.wait_for_selector("text=is on your list of songs to look for")
+    assert "You will look for it" in page.locator(".suggested li", has_text=mine).inner_text()
+    phone.check_page(page, "suggestions-family")
+    ctx.close()
