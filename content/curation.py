@@ -83,6 +83,12 @@ class StaffFlag(LibraryError):
     """A family member tried to lift a red flag that care staff set."""
 
 
+def may_lift_flag(never_play: bool, set_by_role: str | None, *, by_staff: bool) -> bool:
+    """Whether this person may let a never-play song play again: staff always; family only a
+    flag family set (one staff set, or whose setter is not known, is a care decision)."""
+    return bool(never_play) and (by_staff or set_by_role == "family")
+
+
 def set_red_flag(db: sqlite_utils.Database, resident_id: int, song_id: int, *, on: bool, reason: str,
                  user_id: int, by_staff: bool, resident_name: str) -> bool:
     """Mark a song never to play for a resident, or lift that mark, remembering whether staff
@@ -94,8 +100,7 @@ def set_red_flag(db: sqlite_utils.Database, resident_id: int, song_id: int, *, o
                          [resident_id, song_id]).fetchone()
         if row is None:
             raise LibraryError("That song is not in this resident's library.")
-        staff_flag = bool(row[0]) and row[1] != "family"
-        if staff_flag and not by_staff:
+        if row[0] and not may_lift_flag(row[0], row[1], by_staff=by_staff):
             if on:
                 return False   # it already never plays; staff's flag and reason stay as they are
             raise StaffFlag(f"Care staff marked this song never to play for {resident_name}. "

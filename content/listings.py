@@ -40,7 +40,7 @@ def resident_song_page(db: sqlite_utils.Database, resident_id: int, *, query: st
         f"""
         WITH page AS MATERIALIZED (
             SELECT s.id, s.sha256, s.ext, rs.title, rs.artist, rs.year, rs.year_source, rs.year_confidence,
-                   s.duration, s.unplayable, rs.favourite, rs.never_play, rs.never_play_reason, rs.note,
+                   s.duration, s.unplayable, rs.favourite, rs.never_play, rs.never_play_reason, rs.never_play_by_role, rs.note,
                    rs.detective, rs.feel
             FROM resident_songs rs JOIN songs s ON s.id = rs.song_id
             WHERE {where}
@@ -73,7 +73,7 @@ def resident_song(db: sqlite_utils.Database, resident_id: int, song_id: int) -> 
         "SELECT s.id, s.sha256, s.ext, s.format, s.album, s.tag_year, s.duration, s.size_bytes, s.original_name, "
         "s.unplayable, s.unplayable_reason, s.added_at, s.title AS file_title, s.artist AS file_artist, "
         "rs.title, rs.artist, rs.year, rs.year_source, rs.year_confidence, "
-        "rs.favourite, rs.never_play, rs.never_play_reason, rs.note, rs.added_by, rs.detective, rs.feel "
+        "rs.favourite, rs.never_play, rs.never_play_reason, rs.never_play_by_role, rs.note, rs.added_by, rs.detective, rs.feel "
         "FROM resident_songs rs JOIN songs s ON s.id = rs.song_id WHERE rs.resident_id = ? AND rs.song_id = ?",
         [resident_id, song_id]))
     return rows[0] if rows else None

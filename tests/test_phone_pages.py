@@ -202,3 +202,74 @@ def test_suggestions_behind_a_button_near_the_top_and_what_staff_asked_for(site)
     assert "You will look for it" in page.locator(".suggested li", has_text=mine).inner_text()
     phone.check_page(page, "suggestions-family")
     ctx.close()
+
+
+def _in_view(page, locator) -> bool:
+    box = locator.bounding_box()
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= page.viewport_size["height"]
+
+
+def test_calm_list_answers_at_the_song_with_undo(site):
+    ctx, page = _phone(site, "family")
+    page.goto(f"{site.base}/residents/{site.mary.id}")
+    assert page.locator("input[name=reason]").count() == 0        # no reason boxes on the list
+    phone.check_page(page, "song-list-compact")
+    row = page.locator("li.song", has_text="We'll Meet Again")     # the last row: far down the list
+    row.locator("summary").click()
+    phone.check_page(page, "song-list-more-open")
+    row.get_by_role("button", name="Make it a favourite").click()
+    done = page.locator("li.song", has_text="We'll Meet Again").locator(".done")
+    done.wait_for()
+    assert "is now one of Mary's favourites" in done.inner_text()
+    assert done.get_attribute("role") == "status"
+    assert _in_view(page, done), "the confirmation is off-screen"
+    assert page.evaluate("document.activeElement.classList.contains('done')"), "focus did not move to it"
+    assert "★ A favourite" in page.locator("li.song", has_text="We'll Meet Again").inner_text()
+    phone.check_page(page, "song-list-favourite-confirmed")
+    done.get_by_role("button", name="Undo").click()
+    again = page.locator("li.song", has_text="We'll Meet Again")
+    again.locator(".done:has-text('no longer a favourite')").wait_for()
+    assert "★ A favourite" not in again.inner_text()
+
+    # Never play: asked first, with the reason, then said at the song with an undo.
+    row = page.locator("li.song", has_text="Moonlight Serenade")
+    row.locator("summary").click()
+    row.get_by_role("link", name="Never play…").click()
+    page.wait_for_selector("h1:has-text('Never play “Moonlight Serenade” for Mary?')")
+    phone.check_page(page, "never-play-asks-first")
+    page.fill("#reason", "Too sad for her")
+    page.get_by_role("button", name="Yes, never play it").click()
+    done = page.locator("li.song", has_text="Moonlight Serenade").locator(".done")
+    done.wait_for()
+    assert "will never play for Mary" in done.inner_text() and _in_view(page, done)
+    assert "Never plays: Too sad for her" in page.locator("li.song", has_text="Moonlight Serenade").inner_text()
+    phone.check_page(page, "song-list-never-play-confirmed")
+    done.get_by_role("button", name="Undo: let it play again").click()
+    page.locator("li.song", has_text="Moonlight Serenade").locator(".done:has-text('can play for Mary again')").wait_for()
+    assert site.db["resident_songs"].get((site.mary.id, site.songs["Moonlight Serenade"]))["never_play"] == 0
+    ctx.close()
+
+
+def test_a_song_staff_flagged_says_so_to_the_family(site):
+    sid = site.songs["In the Mood"]
+    ctx, page = _phone(site, "staff")
+    page.goto(f"{site.base}/residents/{site.mary.id}/songs/{sid}/never-play")
+    page.fill("#reason", "Agitated her twice")
+    page.get_by_role("button", name="Yes, never play it").click()
+    page.wait_for_selector("text=will never play for Mary")
+    ctx.close()
+    ctx, page = _phone(site, "family")
+    page.goto(f"{site.base}/residents/{site.mary.id}")
+    row = page.locator("li.song", has_text="In the Mood")
+    assert "The care staff decided this" in row.inner_text()
+    row.locator("summary").click()
+    assert row.get_by_role("button").count() == 0
+    phone.check_page(page, "song-list-staff-flag-family")
+    ctx.close()
+    ctx, page = _phone(site, "staff")
+    page.goto(f"{site.base}/residents/{site.mary.id}")
+    row = page.locator("li.song", has_text="In the Mood")
+    row.locator("summary").click()
+    row.get_by_role("button", name="Let it play again").click()
+    page.wait_for_selector("text=can play for Mary again")
+    ctx.close()

@@ -20,7 +20,7 @@ def test_resident_page_lists_songs_with_year_source_plays_and_last_played(world,
         {"resident_id": world.bob.id, "song_id": sid, "started_at": "2026-11-22T09:00:00Z", "ended_how": "finished"},
     ])
     page = world.client(world.mary_family).get(f"/residents/{world.mary.id}").get_data(as_text=True)
-    assert "1939 <span class=\"source\">(from the file&#39;s details)</span>" in page
+    assert "Came out in 1939: from the file&#39;s own details" in page
     assert "Played 2 times, last 2026-11-21 15:30" in page
 
 
@@ -34,7 +34,7 @@ def test_editing_the_year_makes_it_the_familys(world, lib, tmp_path):
     row = lib.db["resident_songs"].get((world.mary.id, sid))
     assert (row["year"], row["year_source"]) == (1942, "family")
     page = c.get(f"/residents/{world.mary.id}").get_data(as_text=True)
-    assert "1942 <span class=\"source\">(entered by family or staff)</span>" in page
+    assert "Came out in 1942: you or the care staff entered it." in page
     assert lib.db.execute("SELECT COUNT(*) FROM audit_log WHERE action = 'song.edit' AND user_id = ?",
                           [world.mary_family.id]).fetchone()[0] == 1
 
@@ -60,7 +60,8 @@ def test_favourite_toggles(world, lib, tmp_path):
     c.get(f"/residents/{world.mary.id}")
     c.post(f"/residents/{world.mary.id}/songs/{sid}/favourite", {"favourite": "1", "back": "list"})
     assert lib.db["resident_songs"].get((world.mary.id, sid))["favourite"] == 1
-    assert "★ Favourite" in c.get(f"/residents/{world.mary.id}").get_data(as_text=True)
+    page = c.get(f"/residents/{world.mary.id}").get_data(as_text=True)
+    assert "★ A favourite" in page and "Take off favourites" in page
     c.post(f"/residents/{world.mary.id}/songs/{sid}/favourite", {"favourite": "0"})
     assert lib.db["resident_songs"].get((world.mary.id, sid))["favourite"] == 0
 
@@ -78,7 +79,7 @@ def test_never_play_saves_even_when_the_kiosk_is_off_and_the_kiosk_queue_drops_i
     row = lib.db["resident_songs"].get((world.mary.id, upset))
     assert (row["never_play"], row["never_play_reason"]) == (1, "Reminds her of the war")
     assert {cand.song_id for cand in queue.playable(queue.candidates(lib.db, world.mary.id))} == {calm}
-    assert "Never play: Reminds her of the war" in text
+    assert "Never plays: Reminds her of the war" in text
     c.post(f"/residents/{world.mary.id}/songs/{upset}/never-play", {"never_play": "0"})
     assert lib.db["resident_songs"].get((world.mary.id, upset))["never_play"] == 0
 
@@ -212,7 +213,7 @@ def test_a_catalogue_year_shows_how_sure_the_match_was(world, lib, tmp_path):
         lib.db.execute("UPDATE resident_songs SET year = 1942, year_source = 'catalogue', year_confidence = 91.6 "
                        "WHERE song_id = ?", [sid])
     page = world.client(world.mary_family).get(f"/residents/{world.mary.id}").get_data(as_text=True)
-    assert "1942 <span class=\"source\">(found in the song catalogue, 92% sure)</span>" in page
+    assert "Came out in 1942: from our list of songs (we are 92% sure it is this song)." in page
 
 
 def test_resident_page_suggests_songs_from_their_teenage_years(world, lib):

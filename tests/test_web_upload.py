@@ -6,7 +6,7 @@ import io
 from pathlib import Path
 
 from content import library
-from content.web.words import YEAR_SOURCE_WORDS
+from content.web.words import year_sentence
 from tests.test_web_fixtures import add_song, song_file, world  # noqa: F401
 
 
@@ -40,8 +40,7 @@ def test_upload_adds_a_song_with_its_details(world, lib, tmp_path):
     assert _leftovers(world) == []
     page = c.get(f"/residents/{world.mary.id}").get_data(as_text=True)
     row = lib.db["resident_songs"].get((world.mary.id, songs[0].song_id))
-    source = YEAR_SOURCE_WORDS[row["year_source"]].replace("'", "&#39;")
-    assert "We&#39;ll Meet Again" in page and f"{row['year']} <span class=\"source\">({source}" in page
+    assert "We&#39;ll Meet Again" in page and year_sentence(row).replace("'", "&#39;") in page
 
 
 def test_same_file_twice_is_already_there(world, tmp_path):

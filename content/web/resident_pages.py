@@ -2,8 +2,8 @@
 shared with, and listening history."""
 from __future__ import annotations
 
-from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
-                   send_from_directory, url_for)
+from flask import (Blueprint, abort, current_app, flash, g, get_flashed_messages, redirect, render_template,
+                   request, send_from_directory, url_for)
 
 from content import accounts, curation, library, listings, photos
 from content.db import LibraryError
@@ -11,9 +11,28 @@ from content.web.guard import accepts_files, login_required, resident_view, staf
 from content.web.answers import private_file
 from content.web.request_scope import get_db
 from content.web.suggestion_pages import era_suggestions
-from content.web.words import ENDED_WORDS, YEAR_SOURCE_WORDS
+from content.web.words import ENDED_WORDS, year_sentence
 
 bp = Blueprint("residents", __name__)
+
+
+bp.app_template_global("year_sentence")(year_sentence)
+
+
+@bp.app_template_global()
+def may_lift_flag(row) -> bool:
+    """Whether the person looking may let this never-play song play again."""
+    return curation.may_lift_flag(row["never_play"], row.get("never_play_by_role"), by_staff=g.user.is_staff)
+
+
+@bp.app_template_global()
+def song_confirmations() -> dict[int, list[dict]]:
+    """What a tap on a song just did, by song id, to say at that song (see song_pages.said_at_song)."""
+    found: dict[int, list[dict]] = {}
+    for done in get_flashed_messages(category_filter=["song"]):
+        if isinstance(done, dict) and isinstance(done.get("sid"), int):
+            found.setdefault(done["sid"], []).append(done)
+    return found
 
 
 def _page_number(text: str) -> int:
@@ -60,8 +79,7 @@ def resident(resident):
     songs = listings.resident_song_page(db, resident.id, query=q, page=page,
                                      page_size=current_app.config["PAGE_SIZE"])
     return render_template("resident.html", resident=resident, songs=songs, q=q,
-                           suggestions=era_suggestions(db, resident) if not q and songs.page == 1 else None,
-                           source_words=YEAR_SOURCE_WORDS)
+                           suggestions=era_suggestions(db, resident) if not q and songs.page == 1 else None)
 
 
 @bp.route("/residents/<int:rid>/settings", methods=["GET", "POST"])

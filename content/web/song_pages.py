@@ -10,7 +10,6 @@ from content.web.guard import resident_song_or_404, resident_view, song_file_vie
 from content.era.lookalike import find_lookalikes
 from content.web.answers import plain_error, private_file
 from content.web.request_scope import get_db
-from content.web.words import YEAR_SOURCE_WORDS
 
 bp = Blueprint("songs", __name__)
 
@@ -26,11 +25,31 @@ def tell_kiosk() -> str | None:
     return None
 
 
+def _list_place(values) -> dict[str, str]:
+    """Which page of the list (and which search) a form came from, to go back to it."""
+    place = {}
+    if (values.get("page") or "").isdigit() and len(values["page"]) <= 6:
+        place["page"] = values["page"]
+    if values.get("q"):
+        place["q"] = values["q"][:100]
+    return place
+
+
+def said_at_song(sid: int, text: str, undo: dict | None = None) -> None:
+    """A confirmation for the song list, said at the song it concerns (resident.html shows it
+    there, with `undo` = {action, fields, label} as a button)."""
+    flash({"sid": sid, "text": text, "undo": undo}, "song")
+
+
 def _back(resident, sid: int):
-    target = request.form.get("back", "")
-    if target == "list":
-        return redirect(url_for("residents.resident", rid=resident.id) + f"#song-{sid}")
+    if request.form.get("back", "") == "list":
+        return redirect(url_for("residents.resident", rid=resident.id, **_list_place(request.form)) + f"#done-{sid}")
     return redirect(url_for("songs.song", rid=resident.id, sid=sid))
+
+
+def _undo(resident, sid: int, endpoint: str, label: str, **fields) -> dict:
+    return {"action": url_for(endpoint, rid=resident.id, sid=sid), "label": label,
+            "fields": {"back": "list", **_list_place(request.form), **fields}}
 
 
 @bp.route("/residents/<int:rid>/songs/<int:sid>", methods=["GET", "POST"])
@@ -56,24 +75,33 @@ def song(resident, sid: int):
             return redirect(url_for("songs.song", rid=resident.id, sid=sid))
     lookalikes = find_lookalikes(db, g.user, resident.id, title=row["title"], artist=row["artist"],
                                  exclude_song_id=sid)
-    return render_template("song.html", resident=resident, song=row, error=error, lookalikes=lookalikes,
-                           source_words=YEAR_SOURCE_WORDS), (status if error else 200)
+    return render_template("song.html", resident=resident, song=row, error=error, lookalikes=lookalikes), \
+        (status if error else 200)
 
 
 @bp.route("/residents/<int:rid>/songs/<int:sid>/favourite", methods=["POST"])
 @resident_view
 def favourite(resident, sid: int):
-    resident_song_or_404(resident.id, sid)
+    row = resident_song_or_404(resident.id, sid)
     on = request.form.get("favourite") == "1"
     library.set_song_flags(get_db(), resident.id, sid, favourite=on, user_id=g.user.id)
-    flash("Marked as a favourite." if on else "No longer a favourite.")
+    text = (f"“{row['title']}” is now one of {resident.name}'s favourites." if on
+            else f"“{row['title']}” is no longer a favourite.")
+    if request.form.get("back") == "list":
+        said_at_song(sid, text, _undo(resident, sid, "songs.favourite", "Undo", favourite="0" if on else "1"))
+    else:
+        flash(text)
     return _back(resident, sid)
 
 
-@bp.route("/residents/<int:rid>/songs/<int:sid>/never-play", methods=["POST"])
+@bp.route("/residents/<int:rid>/songs/<int:sid>/never-play", methods=["GET", "POST"])
 @resident_view
 def never_play(resident, sid: int):
+    """GET asks first (and for the reason); POST sets or lifts the red flag."""
     row = resident_song_or_404(resident.id, sid)
+    if request.method == "GET":
+        return render_template("never_play.html", resident=resident, song=row, back=request.args.get("back", ""),
+                               place=_list_place(request.args))
     on = request.form.get("never_play", "1") == "1"
     reason = request.form.get("reason", "")
     try:
@@ -84,13 +112,20 @@ def never_play(resident, sid: int):
     except LibraryError as exc:
         return plain_error("Not saved", str(exc), 400)
     problem = tell_kiosk() if changed else None
+    undo = None
     if on:
         msg = f"“{row['title']}” will never play for {resident.name}."
         if changed:
             msg += f" {problem}" if problem else " If it was playing, it has stopped."
+            undo = _undo(resident, sid, "songs.never_play", "Undo: let it play again", never_play="0")
     else:
         msg = f"“{row['title']}” can play for {resident.name} again."
-    flash(msg)
+        undo = _undo(resident, sid, "songs.never_play", "Undo: never play it", never_play="1",
+                     reason=row["never_play_reason"] or "")
+    if request.form.get("back") == "list":
+        said_at_song(sid, msg, undo)
+    else:
+        flash(msg)
     return _back(resident, sid)
 
 

@@ -15,10 +15,21 @@ ENDED_WORDS = {
     PlayEnd.POWER_CUT: "power went off",
     None: "still playing, or not recorded",
 }
-YEAR_SOURCE_WORDS = {
-    "family": "entered by family or staff",
-    "catalogue": "found in the song catalogue",
-    "tag": "from the file's details",
-    "filename": "guessed from the file name",
-    None: "not known yet",
-}
+
+
+def year_sentence(song) -> str:
+    """Where a song's year came from, said in a sentence (`song` has year, year_source and
+    year_confidence, as a page's rows do)."""
+    year, source, sure = song.get("year"), song.get("year_source"), song.get("year_confidence")
+    if not year:
+        return "The year it came out is not known yet."
+    if source == "catalogue":
+        how = f" (we are {round(sure)}% sure it is this song)" if sure is not None else ""
+        return f"Came out in {year}: from our list of songs{how}."
+    if source == "family":
+        return f"Came out in {year}: you or the care staff entered it."
+    if source == "tag":
+        return f"Came out in {year}: from the file's own details, which can give a later year for an old song."
+    if source == "filename":
+        return f"Came out in {year}: guessed from the file's name."
+    return f"Came out in {year}."
