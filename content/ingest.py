@@ -16,6 +16,7 @@ import sqlite_utils
 
 from content import library, media, storage, tags
 from content.db import write
+from content.era import names
 from content.probe import Prober
 from content.timestamps import utc_iso
 
@@ -129,7 +130,7 @@ def _check_and_store(db, media_dir: Path, incoming: media.Incoming, name: str, r
     if heard < min_seconds:
         return _refuse(name, f"It is only {heard:.0f} seconds long; a song must be at least {min_seconds:.0f} seconds.")
 
-    guess = tags.parse_filename(name)
+    guess = names.read_name(name)   # which part is the title: the catalogue decides
     title = info.title or guess.title or "Untitled"
     artist = info.artist or guess.artist
     final = incoming.place(info.ext)

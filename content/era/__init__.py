@@ -6,4 +6,5 @@
 - `years` — deciding and storing each song's original year.
 - `weights` — how much a song's year matters for a resident's age.
 - `suggestions` — catalogue songs from a resident's teenage years not in their library.
+- `names` — which part of an "A - B" file name is the title, decided by the catalogue.
 """
