@@ -32,7 +32,7 @@ def parse_year(text: str | None, *, what: str = "year") -> int | None:
     if not text:
         return None
     if not _whole_number(text) or not (EARLIEST_YEAR <= int(text) <= _dt.date.today().year):
-        raise LibraryError(f"“{text}” does not look like a {what}. Please write it like 1952.")
+        raise LibraryError(f"“{text}” is not a {what} we can read. Please write it as four digits, like 1956.")
     return int(text)
 
 

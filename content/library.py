@@ -70,7 +70,7 @@ def add_resident(db: sqlite_utils.Database, name: str, birth_year: int | None = 
     if not name:
         raise LibraryError("A resident needs a name.")
     if birth_year is not None and not (1880 <= int(birth_year) <= _dt.date.today().year):
-        raise LibraryError(f"{birth_year} does not look like a birth year.")
+        raise LibraryError(f"{birth_year} is not a birth year we can read. Please write it as four digits, like 1938.")
     with write(db):
         if find_resident(db, name) is not None:
             raise LibraryError(f"There is already a resident called {name}.")

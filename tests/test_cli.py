@@ -79,7 +79,7 @@ def test_errors_are_one_plain_sentence(tmp_path):
     assert_plain_error(run("songs", "list", "--resident", "Nobody", data=data), "no resident called Nobody")
     run("residents", "add", "Mary", data=data)
     assert_plain_error(run("residents", "add", "mary", data=data), "already a resident called mary")
-    assert_plain_error(run("residents", "add", "Bob", "--birth-year", "19380", data=data), "does not look like a birth year")
+    assert_plain_error(run("residents", "add", "Bob", "--birth-year", "19380", data=data), "is not a birth year we can read")
     missing = run("import", "--resident", "Mary", str(tmp_path / "nothing-here"), data=data)
     assert missing.returncode == 1 and "Traceback" not in missing.stderr
     assert "refused: " in missing.stdout and "there is no file or folder there" in missing.stdout

@@ -29,7 +29,7 @@ def test_editing_the_year_makes_it_the_familys(world, lib, tmp_path):
     c = world.client(world.mary_family)
     c.get(f"/residents/{world.mary.id}/songs/{sid}")
     bad = c.post(f"/residents/{world.mary.id}/songs/{sid}/year", {"year": "nineteen"}, follow_redirects=True)
-    assert "does not look like a year" in bad.get_data(as_text=True)
+    assert "is not a year we can read" in bad.get_data(as_text=True)
     c.post(f"/residents/{world.mary.id}/songs/{sid}/year", {"year": "1942"})
     row = lib.db["resident_songs"].get((world.mary.id, sid))
     assert (row["year"], row["year_source"]) == (1942, "family")
@@ -128,7 +128,7 @@ def test_family_set_the_birth_year_but_not_the_care_settings(world, lib):
     page = c.get(f"/residents/{world.mary.id}/settings").get_data(as_text=True)
     assert 'name="volume_cap"' not in page and "The care staff set these." in page
     bad = c.post(f"/residents/{world.mary.id}/settings", {"birth_year": "38"})
-    assert bad.status_code == 400 and "does not look like a birth year" in bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "is not a birth year we can read" in bad.get_data(as_text=True)
     c.post(f"/residents/{world.mary.id}/settings", {"name": "Someone Else", "birth_year": "1936",
                                                    "volume_cap": "100", "session_minutes": "240"})
     r = library.get_resident(lib.db, world.mary.id)
@@ -154,7 +154,7 @@ def test_staff_add_residents_with_plain_errors(world, lib):
     c = world.client(world.staff)
     c.get("/residents/new")
     bad = c.post("/residents/new", {"name": "Joan", "birth_year": "38"})
-    assert bad.status_code == 400 and "does not look like a birth year" in bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "is not a birth year we can read" in bad.get_data(as_text=True)
     dup = c.post("/residents/new", {"name": "mary", "birth_year": ""})
     assert "already a resident called mary" in dup.get_data(as_text=True)
     ok = c.post("/residents/new", {"name": "Joan", "birth_year": "1940"})

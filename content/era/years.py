@@ -179,7 +179,7 @@ def set_family_year(db: sqlite_utils.Database, resident_id: int, song_id: int, y
         return
     checked = _plausible(year)
     if checked is None or str(year).strip() != str(checked):
-        raise LibraryError(f"“{year}” does not look like a year; please enter four digits, "
+        raise LibraryError(f"“{year}” is not a year we can read; please write it as four digits, "
                            f"from {EARLIEST_YEAR} to {_latest_year() - 1}.")
     with write(db):
         entry = _entry(db, resident_id, song_id)
