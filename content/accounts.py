@@ -360,7 +360,8 @@ def accept_invite(
         invite = open_invite(db, token, now=now)
         if user is None:
             if find_user(db, email) is not None:
-                raise LibraryError("There is already an account for this email. Please log in first, "
+                raise LibraryError("There is already an account for this email. Please log in first "
+                                   "(if you forgot the password, see “Forgot your password?”), "
                                    "then open the invitation link again.")
             user = create_user(db, email, password, "family", display_name=display_name)
         elif user.is_staff:

@@ -94,3 +94,22 @@ def test_family_cannot_make_or_see_invites(world):
     fam = world.client(world.mary_family)
     assert fam.get(f"/residents/{world.mary.id}/invites").status_code == 403
     assert fam.post(f"/residents/{world.mary.id}/invites").status_code == 403
+
+
+def test_forgot_your_password_explains_the_way_back(world):
+    visitor = world.client()
+    login = visitor.get("/login").get_data(as_text=True)
+    assert 'href="/forgot">Forgot your password?</a>' in login
+    page = visitor.get("/forgot").get_data(as_text=True)
+    assert "new password link" in page and "works" in page and "once" in page
+    assert "Accounts page" in page and "evergreen users reset-link" in page
+
+
+def test_an_invite_to_an_email_with_an_account_points_to_the_way_back(world, lib):
+    token = accounts.create_invite(lib.db, world.bob.id)
+    fam = world.client()
+    fam.get(f"/invite/{token}")
+    resp = fam.post(f"/invite/{token}", {"email": world.mary_family.email, "password": "whatever-pw-9",
+                                         "again": "whatever-pw-9"})
+    text = resp.get_data(as_text=True)
+    assert "already an account for this email" in text and "Forgot your password?" in text

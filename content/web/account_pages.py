@@ -35,6 +35,14 @@ def login():
     return render_template("login.html", error=error, email=email), (401 if error else 200)
 
 
+@bp.route("/forgot")
+@public
+def forgot():
+    """The way back in for someone who forgot their password, in words: staff make a
+    one-time link (or the box emails one where email is set up)."""
+    return render_template("forgot.html", hours=accounts.RESET_HOURS)
+
+
 @bp.route("/logout", methods=["POST"])
 @public
 def logout():

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from flask import abort, current_app, g, redirect, request, session, url_for
 
 from content import accounts, library, listings
+from content.web import kept_forms
 from content.web.answers import plain_error, wants_json
 from content.web.request_scope import get_db
 
@@ -88,7 +89,10 @@ def accepts_files(view: Callable) -> Callable:
 
 
 def sign_in(user: accounts.User) -> None:
+    kept = kept_forms.carried_over()   # words typed before the login, waiting for it
     session.clear()
+    if kept:
+        session[kept_forms.KEY] = kept
     session.permanent = True
     session["uid"] = user.id
     session["stamp"] = user.session_stamp
@@ -117,6 +121,7 @@ def public(view: Callable) -> Callable:
 def _to_login():
     if wants_json():
         return {"ok": False, "error": "Please log in again."}, 401
+    kept_forms.keep_posted_form()
     return redirect(url_for("account.login", next=request.full_path.rstrip("?")))
 
 
