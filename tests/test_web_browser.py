@@ -127,6 +127,10 @@ def test_family_journey_on_a_phone(server, browser, lib, tmp_path):
     assert "empty.mp3: not added. The file is empty." in refused
     assert "Ça été ♫.mp3: not added." in refused
     assert "huge.wav: not added. It is too big; the most is 3 MB." in refused
+    # The batch ends with how it went, then why.
+    summary = page.inner_text("#upload-summary")
+    assert summary.startswith("2 added, 4 not added:"), summary
+    assert "huge.wav: It is too big; the most is 3 MB." in summary
     page.screenshot(path=str(SHOTS / "upload-page.png"), full_page=True)
     assert _small_targets(page) == []
     assert len(_media_files(lib)) == 2
@@ -139,10 +143,12 @@ def test_family_journey_on_a_phone(server, browser, lib, tmp_path):
     assert listing.count("1939") == 2
     page.screenshot(path=str(SHOTS / "resident-page.png"), full_page=True)
     row = page.locator("li.song", has_text="Moonlight Serenade")
-    row.locator("input[name=reason]").fill("Too sad for her")
-    row.locator("button:has-text('Never play')").click()
+    row.locator("summary").click()
+    row.get_by_role("link", name="Never play…").click()
+    page.fill("#reason", "Too sad for her")
+    page.click("button:has-text('Yes, never play it')")
     page.wait_for_selector("text=“Moonlight Serenade” will never play for Mary.")
-    assert "Never play: Too sad for her" in page.inner_text("ul.songs")
+    assert "Never plays: Too sad for her" in page.inner_text("ul.songs")
     page.screenshot(path=str(SHOTS / "resident-page-flagged.png"), full_page=True)
 
     mary = library.resident_by_name(lib.db, "Mary")

@@ -23,8 +23,10 @@ from content.web.guard import accepts_files, resident_view
 from content.era.lookalike import find_lookalikes
 from content.web.answers import size_words, wants_json
 from content.web.request_scope import get_db
+from content.web.words import upload_counts
 
 bp = Blueprint("upload", __name__)
+bp.app_template_global("upload_counts")(upload_counts)
 log = logging.getLogger("evergreen.admin")
 
 

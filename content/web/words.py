@@ -33,3 +33,14 @@ def year_sentence(song) -> str:
     if source == "filename":
         return f"Came out in {year}: guessed from the file's name."
     return f"Came out in {year}."
+
+
+def upload_counts(results: list[dict]) -> str:
+    """How a batch of songs went, in a few words: "5 added, 1 not added" (the page lists why)."""
+    count = {s: sum(1 for r in results if r.get("status") == s) for s in ("added", "duplicate", "refused")}
+    said = [f"{count['added']} added"]
+    if count["duplicate"]:
+        said.append(f"{count['duplicate']} already there")
+    if count["refused"]:
+        said.append(f"{count['refused']} not added")
+    return ", ".join(said)

@@ -9,6 +9,7 @@
   var input = document.getElementById("files");
   var drop = document.getElementById("drop");
   var list = document.getElementById("progress");
+  var summary = document.getElementById("upload-summary");
   var maxBytes = parseInt(form.getAttribute("data-max-bytes"), 10);
   var limit = form.getAttribute("data-limit");
   var token = document.querySelector('meta[name="csrf-token"]').getAttribute("content");
@@ -42,7 +43,41 @@
       p.className = "lookalike";
       p.textContent = line;
       ui.li.appendChild(p);
-    });
+    });    summarise();
+  }
+
+  // Once every chosen song has its answer: how it went, first ("5 added, 1 not added:")
+  // and why each one that was not added was not, as the page without this script says.
+  function summarise() {
+    var rows = list.querySelectorAll("li");
+    var count = { added: 0, duplicate: 0, refused: 0 };
+    var why = [];
+    for (var i = 0; i < rows.length; i++) {
+      var status = rows[i].className;
+      if (!(status in count)) { return; }   // still sending
+      count[status] += 1;
+      if (status === "refused") {
+        why.push(rows[i].querySelector(".said").textContent.replace(": not added. ", ": ").replace(": not sent. ", ": "));
+      }
+    }
+    var said = [count.added + " added"];
+    if (count.duplicate) { said.push(count.duplicate + " already there"); }
+    if (count.refused) { said.push(count.refused + " not added"); }
+    var heading = document.createElement("p");
+    var strong = document.createElement("strong");
+    strong.textContent = said.join(", ") + (why.length ? ":" : ".");
+    heading.appendChild(strong);
+    summary.textContent = "";
+    summary.appendChild(heading);
+    if (why.length) {
+      var ul = document.createElement("ul");
+      why.forEach(function (line) {
+        var li = document.createElement("li");
+        li.textContent = line;
+        ul.appendChild(li);
+      });
+      summary.appendChild(ul);
+    }
   }
 
   function request(method, url, body, contentType, onProgress, done) {
