@@ -273,3 +273,48 @@ def test_a_song_staff_flagged_says_so_to_the_family(site):
     row.get_by_role("button", name="Let it play again").click()
     page.wait_for_selector("text=can play for Mary again")
     ctx.close()
+
+
+def test_one_form_and_nothing_typed_is_lost_through_a_login(site):
+    sid = site.songs["Que Sera, Sera"]
+    ctx, page = _phone(site, "family")
+    page.goto(f"{site.base}/residents/{site.mary.id}/songs/{sid}")
+    page.fill("#year", "nineteen fifty-six")
+    page.fill("#note", "Mum sang it while ironing")
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.wait_for_selector("text=is not a year we can read. Please write it as four digits, like 1956.")
+    assert page.input_value("#note") == "Mum sang it while ironing"   # nothing lost
+    phone.check_page(page, "song-page-year-in-words")
+    page.fill("#year", "1955")
+    # The session ends while she types (logged out on another phone).
+    accounts.end_sessions(site.db, site.anne.id)
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.wait_for_url("**/login**")
+    page.fill("#email", "anne@family.example")
+    page.fill("#password", FAMILY_PW)
+    page.click("button:has-text('Log in')")
+    page.wait_for_selector("[data-saved]:has-text('Saved the year and the note.')")
+    entry = site.db["resident_songs"].get((site.mary.id, sid))
+    assert entry["note"] == "Mum sang it while ironing" and site.db["songs"].get(sid)["year"] == 1955
+    phone.check_page(page, "song-page-saved-after-login")
+    ctx.close()
+
+
+def test_without_javascript_the_words_wait_in_the_form_after_the_login(site):
+    sid = site.songs["Dream a Little Dream"]
+    ctx, page = _phone(site, "family", java_script_enabled=False)
+    page.goto(f"{site.base}/residents/{site.mary.id}/songs/{sid}")
+    page.fill("#note", "Grandad's favourite")
+    accounts.end_sessions(site.db, site.anne.id)
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.wait_for_url("**/login**")
+    page.fill("#email", "anne@family.example")
+    page.fill("#password", FAMILY_PW)
+    page.click("button:has-text('Log in')")
+    page.wait_for_selector("text=You were logged out before this was saved.")
+    assert page.input_value("#note") == "Grandad's favourite"
+    phone.check_page(page, "song-page-kept-without-javascript", scripts=False)
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.wait_for_selector("text=Saved the note.")
+    assert site.db["resident_songs"].get((site.mary.id, sid))["note"] == "Grandad's favourite"
+    ctx.close()

@@ -9,6 +9,7 @@ from content.db import LibraryError, write
 from content.web.guard import resident_song_or_404, resident_view, song_file_view
 from content.era.lookalike import find_lookalikes
 from content.web.answers import plain_error, private_file
+from content.web import kept_forms
 from content.web.request_scope import get_db
 
 bp = Blueprint("songs", __name__)
@@ -52,31 +53,48 @@ def _undo(resident, sid: int, endpoint: str, label: str, **fields) -> dict:
             "fields": {"back": "list", **_list_place(request.form), **fields}}
 
 
+EDITED = (("title", "the title"), ("artist", "the singer"), ("year", "the year"), ("note", "the note"))
+
+
+def saved_words(before, after) -> str:
+    """Only what was saved: "Saved the year and the note." (or that nothing had changed)."""
+    changed = [words for key, words in EDITED if (before[key] or "") != (after[key] or "")]
+    if not changed:
+        return "Nothing needed saving: it was already like this."
+    return "Saved " + (", ".join(changed[:-1]) + " and " + changed[-1] if len(changed) > 1 else changed[0]) + "."
+
+
 @bp.route("/residents/<int:rid>/songs/<int:sid>", methods=["GET", "POST"])
 @resident_view
 def song(resident, sid: int):
+    """The song's own page: one form for its title, singer, year and note, saved together
+    (all of it, or none of it with the words kept in the form and the reason said)."""
     db = get_db()
     row = resident_song_or_404(resident.id, sid)
-    error, status = None, 200
+    error, status, typed = None, 200, None
     if request.method == "POST":
         form = request.form
+        typed = {k: form.get(k, "") for k, _ in EDITED}
         try:
-            # The year has its own quick form above; this one may leave it out.
             year = curation.parse_year(form.get("year")) if "year" in form else row["year"]
-            note = form.get("note", "")
-            with write(db):   # both changes together, or nothing
-                curation.update_entry(db, resident.id, sid, title=form.get("title", ""), artist=form.get("artist", ""),
-                                      year=year, user_id=g.user.id)
+            note = form.get("note", row["note"] or "")
+            with write(db):   # every change together, or nothing
+                curation.update_entry(db, resident.id, sid, title=form.get("title", row["title"]),
+                                      artist=form.get("artist", row["artist"] or ""), year=year, user_id=g.user.id)
                 library.set_song_flags(db, resident.id, sid, note=note, user_id=g.user.id)
         except LibraryError as exc:
             error, status = str(exc), 400
         else:
-            flash("Saved.")
+            flash(saved_words(row, resident_song_or_404(resident.id, sid)), "saved")
             return redirect(url_for("songs.song", rid=resident.id, sid=sid))
+    else:
+        typed = kept_forms.take()
     lookalikes = find_lookalikes(db, g.user, resident.id, title=row["title"], artist=row["artist"],
                                  exclude_song_id=sid)
-    return render_template("song.html", resident=resident, song=row, error=error, lookalikes=lookalikes), \
-        (status if error else 200)
+    values = {k: (row[k] if row[k] is not None else "") for k, _ in EDITED}
+    return render_template("song.html", resident=resident, song=row, error=error, lookalikes=lookalikes,
+                           values={**values, **(typed or {})},
+                           kept=typed is not None and request.method == "GET"), (status if error else 200)
 
 
 @bp.route("/residents/<int:rid>/songs/<int:sid>/favourite", methods=["POST"])

@@ -1,0 +1,74 @@
+"""One save per page, and nothing typed is lost: a song's title, singer, year and note are
+one form saved together; "Saved" names only what was saved; a refused save keeps every word
+in the form; and words sent after the session ended come back after the login."""
+from __future__ import annotations
+
+import re
+
+from tests.test_web_fixtures import FAMILY_PW, add_song, world  # noqa: F401
+
+
+def _song(world, lib, tmp_path):
+    return add_song(world, lib, world.mary, 440, "Lili Marleen", "Lale Andersen", tmp=tmp_path)
+
+
+def _field(page: str, name: str) -> str:
+    if name == "note":
+        return re.search(r'<textarea id="note" name="note"[^>]*>(.*?)</textarea>', page, re.S).group(1)
+    return re.search(rf'<input id="{name}" name="{name}"[^>]*value="([^"]*)"', page).group(1)
+
+
+def test_title_year_and_note_save_together_and_say_what_was_saved(world, lib, tmp_path):
+    sid = _song(world, lib, tmp_path)
+    c = world.client(world.mary_family)
+    page = c.get(f"/residents/{world.mary.id}/songs/{sid}").get_data(as_text=True)
+    editing = [f for f in re.findall(r"<form.*?</form>", page, re.S)
+               if any(f'name="{n}"' in f for n in ("title", "artist", "year", "note"))]
+    assert len(editing) == 1 and all(f'name="{n}"' in editing[0] for n in ("title", "artist", "year", "note"))
+    resp = c.post(f"/residents/{world.mary.id}/songs/{sid}",
+                  {"title": "Lili Marleen", "artist": "Lale Andersen", "year": "1941", "note": "Her wedding song"},
+                  follow_redirects=True)
+    text = resp.get_data(as_text=True)
+    assert "Saved the year and the note." in text
+    entry = lib.db["resident_songs"].get((world.mary.id, sid))
+    assert entry["note"] == "Her wedding song" and lib.db["songs"].get(sid)["year"] == 1941
+    again = c.post(f"/residents/{world.mary.id}/songs/{sid}",
+                   {"title": "Lili Marleen", "artist": "Lale Andersen", "year": "1941", "note": "Her wedding song"},
+                   follow_redirects=True).get_data(as_text=True)
+    assert "Nothing needed saving" in again and "Saved the" not in again
+
+
+def test_a_refused_save_keeps_every_word_and_saves_nothing(world, lib, tmp_path):
+    sid = _song(world, lib, tmp_path)
+    c = world.client(world.mary_family)
+    c.get(f"/residents/{world.mary.id}/songs/{sid}")
+    resp = c.post(f"/residents/{world.mary.id}/songs/{sid}",
+                  {"title": "Lili Marlene", "artist": "Lale Andersen", "year": "nineteen forty",
+                   "note": "She sang it to us"})
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "is not a year we can read" in page and "Saved" not in page
+    assert (_field(page, "title"), _field(page, "year"), _field(page, "note")) == \
+        ("Lili Marlene", "nineteen forty", "She sang it to us")
+    assert lib.db["songs"].get(sid)["title"] == "Lili Marleen"
+    assert lib.db["resident_songs"].get((world.mary.id, sid))["note"] in ("", None)
+
+
+def test_words_sent_after_the_session_ended_come_back_after_the_login(world, lib, tmp_path):
+    sid = _song(world, lib, tmp_path)
+    c = world.client(world.mary_family)
+    c.get(f"/residents/{world.mary.id}/songs/{sid}")
+    token = c.token
+    c.c.delete_cookie("session")            # the session ends while she types
+    resp = c.post(f"/residents/{world.mary.id}/songs/{sid}",
+                  {"title": "Lili Marleen", "artist": "Lale Andersen", "year": "1939",
+                   "note": "Dad whistled it every morning", "csrf_token": token})
+    assert resp.status_code == 302 and resp.headers["Location"].startswith("/login")
+    c.get("/login")
+    after = c.post(f"/login?next=/residents/{world.mary.id}/songs/{sid}",
+                   {"email": world.mary_family.email, "password": FAMILY_PW})
+    assert after.headers["Location"] == f"/residents/{world.mary.id}/songs/{sid}"
+    page = c.get(after.headers["Location"]).get_data(as_text=True)
+    assert "You were logged out before this was saved" in page
+    assert _field(page, "note") == "Dad whistled it every morning" and _field(page, "year") == "1939"
+    # Shown once: the next visit is the saved song as it is.
+    assert "logged out before" not in c.get(f"/residents/{world.mary.id}/songs/{sid}").get_data(as_text=True)
