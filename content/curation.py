@@ -126,6 +126,16 @@ def remove_from_resident(db: sqlite_utils.Database, media_dir: Path, resident_id
     return ingest.remove_if_unused(db, media_dir, song_id)
 
 
+def check_resident_name(db: sqlite_utils.Database, resident_id: int, name: str) -> None:
+    """The name update_resident would refuse, refused before anything else is stored."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise LibraryError("A resident needs a name.")
+    other = library.find_resident(db, name)
+    if other is not None and other.id != resident_id:
+        raise LibraryError(f"There is already a resident called {name}.")
+
+
 def update_resident(db: sqlite_utils.Database, resident_id: int, *, name: str, birth_year: int | None,
                     volume_cap: int | None, session_minutes: int | None, user_id: int | None = None) -> None:
     name = clean_line(name, "name", NAME_MAX)

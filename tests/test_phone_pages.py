@@ -318,3 +318,21 @@ def test_without_javascript_the_words_wait_in_the_form_after_the_login(site):
     page.wait_for_selector("text=Saved the note.")
     assert site.db["resident_songs"].get((site.mary.id, sid))["note"] == "Grandad's favourite"
     ctx.close()
+
+
+def test_settings_photo_and_year_in_one_form(site):
+    ctx, page = _phone(site, "family")
+    page.goto(f"{site.base}/residents/{site.mary.id}/settings")
+    before = site.db["residents"].get(site.mary.id)["photo"]
+    page.set_input_files("#photo", {"name": "mum.png", "mimeType": "image/png", "buffer": PNG})
+    page.fill("#birth_year", "1938")
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.wait_for_selector("[data-saved]:has-text('Saved the photo.')")
+    assert site.db["residents"].get(site.mary.id)["photo"] == before or before is None  # same picture, same name
+    page.set_input_files("#photo", {"name": "mum.png", "mimeType": "image/png", "buffer": PNG})
+    page.fill("#birth_year", "nineteen thirty-eight")
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.wait_for_selector("text=Nothing was saved, and the photo needs choosing again.")
+    assert page.input_value("#birth_year") == "nineteen thirty-eight"
+    phone.check_page(page, "settings-one-form-refused")
+    ctx.close()

@@ -138,16 +138,37 @@ def test_family_set_the_birth_year_but_not_the_care_settings(world, lib):
 def test_photo_upload_is_checked_and_served_only_to_those_who_may_see(world, lib):
     c = world.client(world.mary_family)
     c.get(f"/residents/{world.mary.id}/settings")
-    resp = c.post(f"/residents/{world.mary.id}/photo", {"photo": (io.BytesIO(b"GIF89a not a photo"), "x.png")},
-                  content_type="multipart/form-data", follow_redirects=True)
-    assert "not a photo we can show" in resp.get_data(as_text=True)
+    resp = c.post(f"/residents/{world.mary.id}/settings",
+                  {"birth_year": "1938", "photo": (io.BytesIO(b"GIF89a not a photo"), "x.png")},
+                  content_type="multipart/form-data")
+    assert resp.status_code == 400 and "not a photo we can show" in resp.get_data(as_text=True)
     assert library.get_resident(lib.db, world.mary.id).photo is None
-    c.post(f"/residents/{world.mary.id}/photo", {"photo": (io.BytesIO(PNG), "../me.png")},
+    c.post(f"/residents/{world.mary.id}/settings", {"birth_year": "1938", "photo": (io.BytesIO(PNG), "../me.png")},
            content_type="multipart/form-data")
     photo = library.get_resident(lib.db, world.mary.id).photo
     assert photo.startswith("photo-") and (world.media / photo).read_bytes() == PNG
     assert c.get(f"/residents/{world.mary.id}/photo").data == PNG
     assert world.client(world.bob_family).get(f"/residents/{world.mary.id}/photo").status_code == 404
+
+
+def test_photo_and_settings_save_together_or_not_at_all(world, lib):
+    c = world.client(world.mary_family)
+    c.get(f"/residents/{world.mary.id}/settings")
+    bad = c.post(f"/residents/{world.mary.id}/settings",
+                 {"birth_year": "nineteen thirty", "photo": (io.BytesIO(PNG), "me.png")},
+                 content_type="multipart/form-data")
+    text = bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "Nothing was saved, and the photo needs choosing again." in text
+    assert 'value="nineteen thirty"' in text                    # what was typed stays in the form
+    assert library.get_resident(lib.db, world.mary.id).photo is None
+    ok = c.post(f"/residents/{world.mary.id}/settings", {"birth_year": "1937", "photo": (io.BytesIO(PNG), "me.png")},
+                content_type="multipart/form-data", follow_redirects=True)
+    assert "Saved the photo and the year of birth." in ok.get_data(as_text=True)
+    r = library.get_resident(lib.db, world.mary.id)
+    assert r.photo and r.birth_year == 1937
+    page = c.get(f"/residents/{world.mary.id}/settings").get_data(as_text=True)
+    forms = [f for f in page.split("<form")[1:] if 'name="birth_year"' in f or 'name="photo"' in f]
+    assert len(forms) == 1 and 'name="photo"' in forms[0] and 'name="birth_year"' in forms[0]
 
 
 def test_staff_add_residents_with_plain_errors(world, lib):

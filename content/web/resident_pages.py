@@ -9,6 +9,7 @@ from content import accounts, curation, library, listings, photos
 from content.db import LibraryError
 from content.web.guard import accepts_files, login_required, resident_view, staff_required
 from content.web.answers import private_file
+from content.web import kept_forms
 from content.web.request_scope import get_db
 from content.web.suggestion_pages import era_suggestions
 from content.web.words import ENDED_WORDS, year_sentence
@@ -82,13 +83,31 @@ def resident(resident):
                            suggestions=era_suggestions(db, resident) if not q and songs.page == 1 else None)
 
 
+SETTINGS_WORDS = (("name", "the name"), ("birth_year", "the year of birth"), ("volume_cap", "the loudest volume"),
+                  ("session_minutes", "the session length"))
+
+
+def _saved_settings(before: library.Resident, after: library.Resident, photo: bool) -> str:
+    """Only what was saved: "Saved the photo and the year of birth." """
+    changed = (["the photo"] if photo else []) + [
+        words for key, words in SETTINGS_WORDS if getattr(before, key) != getattr(after, key)]
+    if not changed:
+        return "Nothing needed saving: it was already like this."
+    return "Saved " + (", ".join(changed[:-1]) + " and " + changed[-1] if len(changed) > 1 else changed[0]) + "."
+
+
 @bp.route("/residents/<int:rid>/settings", methods=["GET", "POST"])
+@accepts_files
 @resident_view
 def settings(resident):
+    """One form: the photo and the settings are saved together. Every value is checked
+    before anything is stored, so a refused save stores nothing and keeps what was typed."""
     db = get_db()
     error = None
     form = request.form
     if request.method == "POST":
+        upload = request.files.get("photo")
+        chosen = upload is not None and bool(upload.filename)
         try:
             birth_year = curation.parse_year(form.get("birth_year"), what="birth year")
             if g.user.is_staff:
@@ -99,38 +118,31 @@ def settings(resident):
                 session_minutes = curation.parse_whole(form.get("session_minutes"), 5, 240, "session length in minutes")
             else:
                 name, volume_cap, session_minutes = resident.name, resident.volume_cap, resident.session_minutes
+            curation.check_resident_name(db, resident.id, name)
+            if chosen:
+                photos.set_photo(db, current_app.config["MEDIA_DIR"], resident.id, upload.stream, user_id=g.user.id)
             curation.update_resident(db, resident.id, name=name, birth_year=birth_year, volume_cap=volume_cap,
-                                  session_minutes=session_minutes, user_id=g.user.id)
+                                     session_minutes=session_minutes, user_id=g.user.id)
         except LibraryError as exc:
-            error = str(exc)
+            error = str(exc) + (" Nothing was saved, and the photo needs choosing again." if chosen else
+                                " Nothing was saved.")
         else:
-            flash("Saved.")
-            return redirect(url_for("residents.resident", rid=resident.id))
+            flash(_saved_settings(resident, library.get_resident(db, resident.id), chosen), "saved")
+            return redirect(url_for("residents.settings", rid=resident.id))
+    else:
+        form = kept_forms.take() or {}
     family = accounts.family_of(db, resident.id) if g.user.is_staff else []
-    return render_template("resident_settings.html", resident=resident, error=error, form=form, family=family), \
-        (400 if error else 200)
+    return render_template("resident_settings.html", resident=resident, error=error, form=form, family=family,
+                           kept=bool(form) and request.method == "GET"), (400 if error else 200)
 
 
-@bp.route("/residents/<int:rid>/photo", methods=["GET", "POST"])
-@accepts_files
+@bp.route("/residents/<int:rid>/photo")
 @resident_view
 def photo(resident):
-    media = current_app.config["MEDIA_DIR"]
-    if request.method != "POST":
-        if not resident.photo:
-            abort(404)
-        return private_file(send_from_directory(media, resident.photo, max_age=3600))
-    upload = request.files.get("photo")
-    if upload is None or not upload.filename:
-        flash("Please choose a photo first.")
-        return redirect(url_for("residents.settings", rid=resident.id))
-    try:
-        photos.set_photo(get_db(), media, resident.id, upload.stream, user_id=g.user.id)
-    except LibraryError as exc:
-        flash(str(exc))
-    else:
-        flash("The photo is saved.")
-    return redirect(url_for("residents.settings", rid=resident.id))
+    """The resident's photo (a new one is chosen on the settings page)."""
+    if not resident.photo:
+        abort(404)
+    return private_file(send_from_directory(current_app.config["MEDIA_DIR"], resident.photo, max_age=3600))
 
 
 @bp.route("/residents/<int:rid>/family/<int:uid>/remove", methods=["POST"])
