@@ -14,6 +14,7 @@ from playwright.sync_api import sync_playwright
 from content import accounts, control, ingest, library
 from content.web.__main__ import make_server
 from tests import phone
+from tests.kiosk_process import kiosk_status, poll, run_kiosk
 from tests.audio import write_song
 from tests.test_web_fixtures import FAMILY_PW, STAFF_PW, make_app
 
@@ -39,7 +40,7 @@ def site(tmp_path_factory):
     srv = make_server(app, "127.0.0.1", 0)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
-    with phone.kiosk(data, "Mary", work) as sock, sync_playwright() as p:
+    with run_kiosk(data, "Mary", work) as sock, sync_playwright() as p:
         browser = phone.launch(p)
         try:
             yield {"base": f"http://127.0.0.1:{srv.effective_port}", "sock": sock, "browser": browser,
@@ -51,7 +52,7 @@ def site(tmp_path_factory):
 
 
 def _playing(sock) -> dict:
-    return phone.poll(lambda: (s := phone.kiosk_status(sock)) and s["song"] and s, "music to play")
+    return poll(lambda: (s := kiosk_status(sock)) and s["song"] and s, "music to play")
 
 
 def test_panel_presses_and_follows_the_kiosk_without_reloading(site):
@@ -70,7 +71,7 @@ def test_panel_presses_and_follows_the_kiosk_without_reloading(site):
 
     # A change made elsewhere (the box's own button) shows up in place.
     control.press(site["sock"], "next")
-    after = phone.poll(lambda: (s := phone.kiosk_status(site["sock"])) and s["song"]
+    after = poll(lambda: (s := kiosk_status(site["sock"])) and s["song"]
                        and s["song"]["title"] != title and s, "the next song")["song"]["title"]
     page.wait_for_selector(f".status .now:has-text('{after}')", timeout=15_000)
     assert page.evaluate("window.sameVisit") is True, "the page reloaded"
@@ -91,7 +92,7 @@ def test_now_playing_follows_the_kiosk_for_the_family(site):
     page.wait_for_selector(f".status .now:has-text('{first}')")
     page.evaluate("window.sameVisit = true")
     control.press(site["sock"], "next")
-    after = phone.poll(lambda: (s := phone.kiosk_status(site["sock"])) and s["song"]
+    after = poll(lambda: (s := kiosk_status(site["sock"])) and s["song"]
                        and s["song"]["title"] != first and s, "the next song")["song"]["title"]
     page.wait_for_selector(f".status .now:has-text('{after}')", timeout=15_000)
     assert page.evaluate("window.sameVisit") is True, "the page reloaded"

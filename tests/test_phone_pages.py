@@ -275,6 +275,15 @@ def test_a_song_staff_flagged_says_so_to_the_family(site):
     ctx.close()
 
 
+def _save_meets_the_login_page(page) -> None:
+    """Save, after the session ended: the login page comes first; log in there."""
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.wait_for_url("**/login**")
+    page.fill("#email", "anne@family.example")
+    page.fill("#password", FAMILY_PW)
+    page.click("button:has-text('Log in')")
+
+
 def test_one_form_and_nothing_typed_is_lost_through_a_login(site):
     sid = site.songs["Que Sera, Sera"]
     ctx, page = _phone(site, "family")
@@ -288,11 +297,7 @@ def test_one_form_and_nothing_typed_is_lost_through_a_login(site):
     page.fill("#year", "1955")
     # The session ends while she types (logged out on another phone).
     accounts.end_sessions(site.db, site.anne.id)
-    page.get_by_role("button", name="Save", exact=True).click()
-    page.wait_for_url("**/login**")
-    page.fill("#email", "anne@family.example")
-    page.fill("#password", FAMILY_PW)
-    page.click("button:has-text('Log in')")
+    _save_meets_the_login_page(page)
     page.wait_for_selector("[data-saved]:has-text('Saved the year and the note.')")
     entry = site.db["resident_songs"].get((site.mary.id, sid))
     assert entry["note"] == "Mum sang it while ironing" and site.db["songs"].get(sid)["year"] == 1955
@@ -306,11 +311,7 @@ def test_without_javascript_the_words_wait_in_the_form_after_the_login(site):
     page.goto(f"{site.base}/residents/{site.mary.id}/songs/{sid}")
     page.fill("#note", "Grandad's favourite")
     accounts.end_sessions(site.db, site.anne.id)
-    page.get_by_role("button", name="Save", exact=True).click()
-    page.wait_for_url("**/login**")
-    page.fill("#email", "anne@family.example")
-    page.fill("#password", FAMILY_PW)
-    page.click("button:has-text('Log in')")
+    _save_meets_the_login_page(page)
     page.wait_for_selector("text=You were logged out before this was saved.")
     assert page.input_value("#note") == "Grandad's favourite"
     phone.check_page(page, "song-page-kept-without-javascript", scripts=False)

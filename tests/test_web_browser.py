@@ -16,16 +16,14 @@ from playwright.sync_api import sync_playwright
 
 from content import accounts, library, queue
 from content.web.__main__ import make_server
+from tests import phone
 from tests.audio import write_song
 from tests.test_web_fixtures import STAFF_PW, make_app
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parent.parent
-SHOTS = ROOT / "test-output" / "screenshots"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+SHOTS = phone.SHOTS
+PHONE = phone.PHONE
 LIMIT = 3 * 1024 * 1024
 
 
@@ -46,19 +44,14 @@ def server(lib):
 @pytest.fixture
 def browser():
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        b = phone.launch(p)
         try:
             yield b
         finally:
             b.close()
 
 
-def _small_targets(page) -> list:
-    """Visible links, buttons and fields under 48 px tall (about 16 mm on a phone)."""
-    return page.evaluate("""() => [...document.querySelectorAll('a, button, input, textarea, summary')]
-        .filter(e => e.type !== 'hidden' && e.offsetParent !== null)
-        .map(e => [e.textContent.trim() || e.name || e.type, e.getBoundingClientRect().height])
-        .filter(([_, h]) => h < 47.5)""")
+_small_targets = phone.small_targets
 
 
 def _media_files(lib) -> list[Path]:

@@ -3,37 +3,11 @@ stopping a song that is playing. The kiosk runs as `python -m kiosk run` with si
 (dummy) audio on the same library."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pytest
 
-from content import control
-from content.paths import socket_path
+from tests.kiosk_process import kiosk_status as _status, poll as _poll, run_kiosk
 from tests.test_web_fixtures import add_song, world  # noqa: F401
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _poll(check, what: str, deadline_s: float = 20.0):
-    end = time.monotonic() + deadline_s
-    last = None
-    while time.monotonic() < end:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}; last seen: {last!r}")
-
-
-def _status(sock):
-    try:
-        return control.status(sock)["status"]
-    except control.KioskUnreachable:
-        return None
 
 
 @pytest.fixture
@@ -42,28 +16,8 @@ def kiosk(world, lib, tmp_path):
     # Half a minute each: still playing while a test looks at what is playing.
     for title, freq in (("First song", 330), ("Second song", 440), ("Third song", 550)):
         world.songs[title] = add_song(world, lib, world.mary, freq, title, "Band", tmp=tmp_path, seconds=30)
-    config = tmp_path / "kiosk.toml"
-    config.write_text(
-        f'resident = "Mary"\ndata_dir = "{world.data}"\nshutdown_command = ["true"]\n'
-        '[audio]\noutput = "dummy"\n[gpio]\nenabled = "off"\n[keyboard]\ndevices = "off"\n'
-        '[volume]\nfade_in_s = 0.1\n'
-    )
-    log = open(tmp_path / "kiosk.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "kiosk", "run", "--config", str(config)], cwd=ROOT,
-                            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                            env={**os.environ, "EVERGREEN_DATA": str(world.data)})
-    sock = socket_path(world.data)
-    try:
-        _poll(lambda: proc.poll() is not None or _status(sock), "the kiosk to answer")
-        assert proc.poll() is None, (tmp_path / "kiosk.log").read_text()
+    with run_kiosk(world.data, "Mary", tmp_path) as sock:
         yield sock
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def _press(c, action: str):
