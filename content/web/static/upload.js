@@ -43,7 +43,8 @@
       p.className = "lookalike";
       p.textContent = line;
       ui.li.appendChild(p);
-    });    summarise();
+    });
+    summarise();
   }
 
   // Once every chosen song has its answer: how it went, first ("5 added, 1 not added:")
