@@ -68,7 +68,7 @@ def test_head_with_a_file_or_a_form_in_it_changes_nothing(filled, tmp_path):
 def _readable_addresses(world, app) -> list[str]:
     values = {"rid": world.mary.id, "sid": world.songs["one"], "uid": world.mary_family.id,
               "token": world.songs["token"], "filename": "admin.css", "upload_id": "an-upload-nobody-started00",
-              "reaction_id": 1, "index": 0, "chart": "minutes"}
+              "reaction_id": 1, "index": 0, "chart": "minutes", "iid": 1}
     sha = None
     out = []
     for rule in app.url_map.iter_rules():

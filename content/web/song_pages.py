@@ -117,7 +117,7 @@ def favourite(resident, sid: int):
 def never_play(resident, sid: int):
     """GET asks first (and for the reason); POST sets or lifts the red flag."""
     row = resident_song_or_404(resident.id, sid)
-    if request.method == "GET":
+    if request.method != "POST":
         return render_template("never_play.html", resident=resident, song=row, back=request.args.get("back", ""),
                                place=_list_place(request.args))
     on = request.form.get("never_play", "1") == "1"
