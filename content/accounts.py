@@ -509,3 +509,21 @@ def use_reset(db: sqlite_utils.Database, token: str, password: str, *, now: _dt.
         db.execute("DELETE FROM login_failures WHERE email = ?", [reset.email])
         library.audit(db, "user.password_reset", user_id=reset.user_id, detail={"user": reset.user_id})
     return get_user(db, reset.user_id)
+
+
+EMAILED_RESET_EVERY_S = 15 * 60   # the login page's "email me a link": once per account per this
+
+
+def reset_for_email(db: sqlite_utils.Database, email: str, *, now: _dt.datetime | None = None) -> tuple[User, str] | None:
+    """A password link someone asked for from the login page, to be emailed to the account's
+    own address: None when there is no such account that may log in, or when one was asked
+    for in the last EMAILED_RESET_EVERY_S (so the form cannot fill someone's inbox). The page
+    answers the same either way, so it does not tell who has an account."""
+    now = now or utc_now()
+    user = find_user(db, email)
+    if user is None or user.disabled:
+        return None
+    latest = db.execute("SELECT MAX(created_at) FROM password_resets WHERE user_id = ?", [user.id]).fetchone()[0]
+    if latest and latest > _iso(now - _dt.timedelta(seconds=EMAILED_RESET_EVERY_S)):
+        return None
+    return user, create_reset(db, user.id, now=now)

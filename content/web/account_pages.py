@@ -1,15 +1,19 @@
-"""Logging in and out, changing a password, first-run setup, and opening an invite link."""
+"""Logging in and out, changing a password, the way back from a forgotten one, first-run
+setup, and opening an invite link."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+import logging
 
-from content import accounts
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+
+from content import accounts, mail
 from content.db import LibraryError
 from content.web.guard import login_required, public, safe_next, sign_in
-from content.web.answers import plain_error
+from content.web.answers import plain_error, public_link
 from content.web.request_scope import get_db
 
 bp = Blueprint("account", __name__)
+log = logging.getLogger("evergreen.admin")
 
 
 def _remote() -> str:
@@ -35,12 +39,27 @@ def login():
     return render_template("login.html", error=error, email=email), (401 if error else 200)
 
 
-@bp.route("/forgot")
+@bp.route("/forgot", methods=["GET", "POST"])
 @public
 def forgot():
-    """The way back in for someone who forgot their password, in words: staff make a
-    one-time link (or the box emails one where email is set up)."""
-    return render_template("forgot.html", hours=accounts.RESET_HOURS)
+    """The way back in for someone who forgot their password: staff make a one-time link,
+    or, where the box can send email, the link is emailed to the account's own address."""
+    mail_on = bool(current_app.config["SITE"].smtp.enabled)
+    asked = None
+    if request.method == "POST" and mail_on:
+        asked = " ".join(request.form.get("email", "").split())[:200]
+        found = accounts.reset_for_email(get_db(), asked) if asked else None
+        if found:
+            user, token = found
+            try:
+                link = public_link(url_for("account.reset", token=token))
+                mail.send(current_app.config["SITE"].smtp, user.email, "Choose a new password for Evergreen",
+                          f"Someone (we hope you) asked for a new password for Evergreen. Open this link to choose "
+                          f"one; it works once, for {accounts.RESET_HOURS} hours:\n\n{link}\n\n"
+                          "If it was not you, you can ignore this email: your password stays as it is.\n")
+            except LibraryError:   # no public address, or the mail server refused: staff can still help
+                log.warning("a password link asked for on the login page could not be emailed", exc_info=True)
+    return render_template("forgot.html", hours=accounts.RESET_HOURS, mail=mail_on, asked=asked)
 
 
 @bp.route("/logout", methods=["POST"])
