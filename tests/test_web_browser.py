@@ -22,6 +22,7 @@ from tests.test_web_fixtures import STAFF_PW, make_app
 
 pytestmark = pytest.mark.slow
 
+ROOT = phone.ROOT
 SHOTS = phone.SHOTS
 PHONE = phone.PHONE
 LIMIT = 3 * 1024 * 1024
