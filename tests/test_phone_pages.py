@@ -337,3 +337,14 @@ def test_settings_photo_and_year_in_one_form(site):
     assert page.input_value("#birth_year") == "nineteen thirty-eight"
     phone.check_page(page, "settings-one-form-refused")
     ctx.close()
+
+
+def test_the_chosen_detective_status_stands_out(site):
+    ctx, page = _phone(site, "family")
+    page.goto(f"{site.base}/residents/{site.mary.id}/songs/{site.songs['Blue Moon']}")
+    colours = page.evaluate("""() => [...document.querySelectorAll('.detective-set button')]
+        .map(b => [b.getAttribute('aria-pressed'), getComputedStyle(b).backgroundColor])""")
+    chosen = {c for pressed, c in colours if pressed == "true"}
+    others = {c for pressed, c in colours if pressed == "false"}
+    assert len(chosen) == 1 and chosen.isdisjoint(others), colours
+    ctx.close()
