@@ -37,6 +37,7 @@ class VolumeConfig:
     red_flag_fade_s: float = 0.3
     change_fade_s: float = 0.5
     quit_fade_s: float = 1.0
+    calm_factor: float = 0.85
 
 
 @dataclass(frozen=True)
@@ -206,6 +207,8 @@ def _check(config: KioskConfig, where: str) -> None:
         raise ConfigError(f"{where}: audio output should be one of {', '.join(OUTPUTS)}, not '{config.audio.output}'.")
     if config.audio.output == "afile" and not config.audio.file:
         raise ConfigError(f"{where}: audio output \"afile\" needs a file to write to.")
+    if not 0 < config.volume.calm_factor <= 1:
+        raise ConfigError(f"{where}: calm_factor is a fraction of the cap, more than 0 and at most 1.")
     if not 0 < config.volume.cap <= 100:
         raise ConfigError(f"{where}: the volume cap should be between 1 and 100.")
     if config.volume.start > 100 or config.volume.step > 100:

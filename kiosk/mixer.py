@@ -52,16 +52,20 @@ class Mixer:
 
     # ---- limits -----------------------------------------------------------------------
 
-    def set_cap(self, resident_cap: int | None) -> None:
-        """The kiosk's cap, lowered by the resident's own when they have one."""
+    def set_cap(self, resident_cap: int | None, *, calm: bool = False) -> None:
+        """The kiosk's cap, lowered by the resident's own when they have one, and softer
+        for calm music. A level above the new cap fades down to it; a cap raised again
+        (calm music over) leaves the level where it is, so nothing gets louder by itself."""
         cap = float(self.config.cap)
         if resident_cap is not None:
             cap = min(cap, float(resident_cap))
+        if calm:
+            cap *= self.config.calm_factor
         self.cap = max(0.0, cap)
         if self.level > self.cap:
-            self.level = self.cap
+            before, self.level = self.level, self.cap
             if self._audible and self._fade is None:
-                self._output.set_volume(self.level)
+                self._fade = Fade(before, self.level, self._clock(), self.config.change_fade_s)
 
     def reset_level(self, resident_start: int | None) -> None:
         """Back to the gentle start level (the resident's own, or the kiosk's)."""

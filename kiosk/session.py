@@ -90,7 +90,7 @@ class Session:
         self.care_until = None
         self._windows = modes.schedule(self._db, resident.id)
         self._tracklist.mode = self.mode(self._clock())
-        self._mixer.set_cap(resident.volume_cap)
+        self._apply_cap()
         self._mixer.reset_level(resident.start_volume)
         self._tracklist.reset(resident.id)
         self.quiet_reason = None if self._tracklist.upcoming else self.nothing_reason()
@@ -147,7 +147,13 @@ class Session:
             return False
         log.info("Now the %s.", mode.words.lower())
         self._tracklist.set_mode(mode)
+        self._apply_cap()
         return True
+
+    def _apply_cap(self) -> None:
+        """The resident's cap, softer while the music is calm."""
+        if self.resident is not None:
+            self._mixer.set_cap(self.resident.volume_cap, calm=self._tracklist.mode in (Mode.CALM, Mode.CARE_TASK))
 
     def over(self, now: float) -> bool:
         return self.ends is not None and now >= self.ends
@@ -166,8 +172,7 @@ class Session:
             return False
         self._version = version
         if self.reload_resident():
-            assert self.resident is not None
-            self._mixer.set_cap(self.resident.volume_cap)
+            self._apply_cap()
         return True
 
     def requeue(self, playing: bool) -> None:

@@ -55,14 +55,17 @@ def test_the_time_of_day_shapes_what_plays_next(lib, mary, kiosks):
     now = dt.datetime.now().astimezone()
     start, end = (now - dt.timedelta(hours=1)).strftime("%H:%M"), (now + dt.timedelta(hours=1)).strftime("%H:%M")
     modes.add_window(lib.db, mary.id, modes.make_window("calm", start, end))
-    k = kiosks(config(lib), PcmMeter())
-    assert status(k)["mode"] == "calm"
+    k = kiosks(config(lib, volume={"start": 65, "cap": 70}), PcmMeter())
+    st = status(k)
+    assert st["mode"] == "calm"
+    assert st["volume_cap"] == round(70 * 0.85) and st["volume"] <= st["volume_cap"], "calm music is softer"
     k.controller.press("play")
     wait_for(lambda: len(plays(lib)) >= 6, timeout=40, what="six songs")
     assert {p[1] for p in plays(lib)} <= calm
     # The window taken away: the usual music comes back without a restart.
     modes.remove_window(lib.db, mary.id, 0)
-    wait_for(lambda: status(k)["mode"] == "usual", what="the usual music")
+    st = wait_for(lambda: (s := status(k))["mode"] == "usual" and s, what="the usual music")
+    assert st["volume_cap"] == 70 and st["volume"] <= round(70 * 0.85), "the cap goes back up, the music does not"
 
 
 def test_before_a_care_task_calming_keepers_play_then_stop_when_the_time_is_up(lib, mary, kiosks):
