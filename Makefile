@@ -9,17 +9,18 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # What the product needs on every machine, and what only the tests need. Pango and a font
 # are for the care report's PDF; poppler-utils lets the tests look at it.
-APT_RUN := libvlc5 libvlc-bin vlc-plugin-base python3-venv libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
+APT_RUN := libvlc5 libvlc-bin vlc-plugin-base libebur128-1 python3-venv libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
 APT_TEST := chromium shellcheck systemd nodejs poppler-utils
 STAMP := $(VENV)/.stamp
 
 .PHONY: run test test-fast test-slow test-arm64 bench setup setup-test check clean
 
-$(VENV)/.apt-run:
+# The package lists live in this file, so a change to it installs what is new.
+$(VENV)/.apt-run: Makefile
 	@bash deploy/apt-ensure.sh $(APT_RUN)
 	@mkdir -p $(VENV) && touch $@
 
-$(VENV)/.apt-test: $(VENV)/.apt-run
+$(VENV)/.apt-test: $(VENV)/.apt-run Makefile
 	@bash deploy/apt-ensure.sh $(APT_TEST)
 	@touch $@
 

@@ -244,7 +244,7 @@ gpio_from_debian() {
 install_packages() {
   step "System packages"
   # Pango and a font: the care report's PDF (WeasyPrint lays text out with them).
-  local pkgs=(libvlc5 libvlc-bin vlc-plugin-base python3-venv alsa-utils avahi-daemon polkitd
+  local pkgs=(libvlc5 libvlc-bin vlc-plugin-base libebur128-1 python3-venv alsa-utils avahi-daemon polkitd
               libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core)
   # Fresh package lists first: a new SD card may have none, and what is offered decides
   # where the GPIO library comes from.
