@@ -1,181 +1,328 @@
-"""Does our own player really decode this file, and for how long?
+"""Does our own player really decode this file, for how long, and what does it sound like?
 
 mutagen reads headers; a header can claim four minutes over a few kilobytes, and a file
-cut short keeps the header of the whole. So before a file is accepted, libvlc decodes
-all of it as fast as it can (a transcode to 8 kHz mono PCM, which runs at many times real
-time: 0.3 s for a four-minute MP3 on a 2-core x86 machine) and we count the seconds that
-came out.
+cut short keeps the header of the whole. So before a file is accepted, libvlc decodes all
+of it as fast as it can (a transcode to 16-bit stereo at the file's own rate, written into
+a pipe, at a few hundred times real time) and `content.analysis` measures what comes out: its real
+length, its loudness and peak, how much of it is silence, and its tempo. Whatever the
+container, if VLC's plugins play it, it is a song; that is the same test the kiosk's
+player will face.
 
-The decode runs in a child process (`python -m content.probe`), one per batch of files:
-a file that crashes or hangs libvlc then costs that file, not the admin or the import.
+The decoding runs in a child process (`python -m content.probe`) that serves one file at a
+time for as long as it is kept, so libvlc and numpy load once. A file that crashes or
+hangs libvlc costs that file, never the admin or the import, and the child is bounded by
+the kernel, not by trust: a CPU-time limit per file (SIGXCPU ends it), a memory limit, and
+no room to write files. The parent also gives up on a child that goes quiet.
 """
 from __future__ import annotations
 
-import errno
+import contextlib
 import json
 import os
+import queue
+import resource
+import selectors
+import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
+from typing import Iterator
 
-PCM_RATE = 8000          # Hz, mono, 16-bit: 16 kB per second of audio in the scratch file
-WAV_HEADER = 44
+from content.sound import SoundAnalysis
+
+MAX_SECONDS = 3 * 3600           # no song lasts longer; a file that does is refused
+CPU_SECONDS = 10.0               # of decoding and measuring per file, at most
+MEMORY_BYTES = 2 << 30           # address space of the child (libvlc maps much it never uses)
+FILE_BYTES = 1 << 20             # the child has no business writing files
+READ_BYTES = 1 << 18             # decoded audio is measured in pieces of this size
 
 
-FULL = "the disk is full"
-ROOM_LEFT_BYTES = 256 * 1024     # less than this free after decoding: the scratch file was cut by a full disk
+class ProbeError(str, Enum):
+    """Why a file could not be read to the end; `words` says it to a family member."""
+
+    TOO_SLOW = "too_slow"
+    TOO_LONG = "too_long"
+    CRASHED = "crashed"
+
+    @property
+    def words(self) -> str:
+        return {
+            ProbeError.TOO_SLOW: "It took too long to read this file; it may be damaged, or far longer than a song.",
+            ProbeError.TOO_LONG: "It lasts far longer than a song.",
+            ProbeError.CRASHED: "This file made the player stop; it may be damaged.",
+        }[self]
 
 
 @dataclass(frozen=True)
 class ProbeResult:
-    decoded_seconds: float
-    error: str | None = None
+    """What decoding found. `analysis` is None when nothing was decoded at all."""
+
+    analysis: SoundAnalysis | None = None
+    audio_tracks: int = 0                   # sound tracks VLC found in the file
+    claimed_seconds: float | None = None    # what VLC's demuxer says the file lasts
+    error: ProbeError | None = None
 
     @property
     def ok(self) -> bool:
         return self.error is None
 
     @property
-    def storage_full(self) -> bool:
-        return self.error == FULL
+    def decoded_seconds(self) -> float:
+        return self.analysis.seconds if self.analysis else 0.0
 
 
-class ScratchFull(Exception):
-    """The decoded audio could not all be written: the scratch folder's disk is full."""
+# ---- the child ------------------------------------------------------------------------
+
+def _limit_self(memory_bytes: int) -> None:
+    """Bounds the kernel enforces on this process, whatever libvlc does."""
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_BYTES, FILE_BYTES))
+    if memory_bytes > 0:
+        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
 
 
-def _room_left(folder: str) -> int:
-    st = os.statvfs(folder)
-    return st.f_bavail * st.f_frsize
+def _cpu_used() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
-def decode_seconds(path: str, scratch_dir: str, timeout: float) -> float:
-    """Decode `path` with libvlc as fast as possible; return the seconds of audio produced."""
-    import vlc  # imported here: only the child process loads libvlc
+def _allow_cpu(seconds: float) -> None:
+    """The CPU limit counts from the child's start, so each file moves it on: SIGXCPU,
+    whose default action ends the process, arrives `seconds` of CPU from now."""
+    soft = int(_cpu_used() + seconds) + 1
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
 
-    out = os.path.join(scratch_dir, "decoded.wav")
-    if os.path.exists(out):
-        os.remove(out)
-    instance = vlc.Instance("--quiet", "--intf=dummy", "--no-video", "--no-stats", "--no-lua")
-    try:
-        media = instance.media_new_path(path)
-        media.add_option(
-            f":sout=#transcode{{acodec=s16l,channels=1,samplerate={PCM_RATE}}}"
-            f":std{{access=file,mux=wav,dst={out}}}"
-        )
+
+class Decoder:
+    """One libvlc instance, decoding file after file into an Analyser."""
+
+    def __init__(self) -> None:
+        import vlc  # only the child loads libvlc
+
+        self._vlc = vlc
+        self._instance = vlc.Instance("--quiet", "--intf=dummy", "--no-video", "--no-stats", "--no-lua",
+                                      "--no-metadata-network-access")
+        if self._instance is None:
+            raise RuntimeError("libvlc could not start")
+
+    def decode(self, path: str, max_seconds: float) -> dict:
+        import numpy as np
+
+        from content.analysis import CHANNELS, Analyser
+
+        vlc = self._vlc
+        read_end, write_end = os.pipe()
+        too_long = threading.Event()
+        measured: list[Analyser] = []
+
+        def pump() -> None:
+            """Measure the decoded sound as it arrives (a WAV stream: a header that gives
+            the rate, then samples); past max_seconds, keep draining the pipe so VLC never
+            blocks on it, but measure no more."""
+            pending = b""
+            analyser: Analyser | None = None
+            frame = 2 * CHANNELS
+            while chunk := os.read(read_end, READ_BYTES):
+                if too_long.is_set():
+                    continue
+                pending += chunk
+                if analyser is None:
+                    header = _wav_header(pending)
+                    if header is None:
+                        continue
+                    rate, start = header
+                    analyser = Analyser(rate)
+                    measured.append(analyser)
+                    pending = pending[start:]
+                whole = len(pending) - len(pending) % frame
+                analyser.add(np.frombuffer(pending[:whole], dtype=np.int16))
+                pending = pending[whole:]
+                if analyser.seconds > max_seconds:
+                    too_long.set()
+
+        reader = threading.Thread(target=pump, name="probe-pump", daemon=True)
+        reader.start()
+        media = self._instance.media_new_path(path)
+        media.add_option(f":sout=#transcode{{acodec=s16l,channels={CHANNELS}}}"
+                         f":std{{access=file,mux=wav,dst=/dev/fd/{write_end}}}")
         media.add_option(":no-sout-video")
-        player = instance.media_player_new()
+        media.add_option(":no-sout-spu")
+        player = self._instance.media_player_new()
         player.set_media(media)
         finished = threading.Event()
         events = player.event_manager()
         # Callbacks only set an event: libvlc must not be called from its own callbacks.
         for kind in (vlc.EventType.MediaPlayerEndReached, vlc.EventType.MediaPlayerEncounteredError):
             events.event_attach(kind, lambda _e: finished.set())
-        player.play()
-        completed = finished.wait(timeout)
-        player.stop()
-        player.release()
-        media.release()
-        if not completed:
-            raise TimeoutError
-    finally:
-        instance.release()
-    full = _room_left(scratch_dir) < ROOM_LEFT_BYTES
-    if not os.path.exists(out):
-        if full:
-            raise ScratchFull
-        return 0.0
-    size = os.path.getsize(out)
-    os.remove(out)
-    if full:
-        raise ScratchFull       # the decode stopped where the disk did, not where the song does
-    return max(0.0, (size - WAV_HEADER) / 2 / PCM_RATE)
+        claimed: float | None = None
+        try:
+            player.play()
+            while not finished.wait(0.02):
+                length = player.get_length()
+                if length and length > 0:
+                    claimed = length / 1000.0
+                    if claimed > max_seconds:
+                        too_long.set()
+                if too_long.is_set():
+                    break
+            tracks = [t for t in (media.tracks_get() or []) if t.type == vlc.TrackType.audio]
+        finally:
+            player.stop()
+            os.close(write_end)
+            reader.join()
+            os.close(read_end)
+            player.release()
+            media.release()
+        answer: dict = {"audio_tracks": len(tracks), "claimed_seconds": claimed}
+        if too_long.is_set():
+            answer["error"] = ProbeError.TOO_LONG.value
+        for analyser in measured:
+            if analyser.seconds > 0:
+                answer["analysis"] = analyser.finish().to_json()
+            analyser.close()
+        return answer
 
 
-def _serve() -> None:
-    """Child process: read one JSON request per line, answer one JSON line."""
-    with tempfile.TemporaryDirectory(prefix="evergreen-probe-") as scratch:
-        for line in sys.stdin:
-            req = json.loads(line)
-            try:
-                seconds = decode_seconds(req["path"], scratch, req["timeout"])
-                answer = {"decoded_seconds": seconds}
-            except TimeoutError:
-                answer = {"error": "timeout"}
-            except (ScratchFull, OSError) as exc:
-                if isinstance(exc, OSError) and exc.errno not in (errno.ENOSPC, errno.EDQUOT):
-                    raise
-                answer = {"error": "full"}
-            sys.stdout.write(json.dumps(answer) + "\n")
-            sys.stdout.flush()
+def _wav_header(data: bytes) -> tuple[int, int] | None:
+    """(sample rate, where the samples start) from the start of a WAV stream, or None
+    until enough of it has arrived. Sizes are not trusted: on a pipe they stay zero."""
+    if len(data) < 12:
+        return None
+    if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        raise ValueError("the decoder did not write a WAV stream")
+    at, rate = 12, None
+    while len(data) >= at + 8:
+        kind, size = data[at:at + 4], int.from_bytes(data[at + 4:at + 8], "little")
+        if kind == b"data":
+            return (rate, at + 8) if rate else None
+        if len(data) < at + 8 + size:
+            return None
+        if kind == b"fmt ":
+            rate = int.from_bytes(data[at + 12:at + 16], "little")
+        at += 8 + size + (size & 1)
+    return None
 
+
+def _serve(cpu_seconds: float, memory_bytes: int, nice: int) -> None:
+    """Child process: one JSON request per line in, one JSON answer per line out."""
+    _limit_self(memory_bytes)
+    if nice:
+        os.nice(nice)
+    decoder = Decoder()
+    for line in sys.stdin:
+        request = json.loads(line)
+        _allow_cpu(cpu_seconds)
+        answer = decoder.decode(request["path"], float(request.get("max_seconds", MAX_SECONDS)))
+        sys.stdout.write(json.dumps(answer) + "\n")
+        sys.stdout.flush()
+
+
+# ---- the parent -----------------------------------------------------------------------
 
 class Prober:
-    """A child process that decodes files on request; restarted if a file kills it.
+    """A child process that decodes and measures files on request; restarted when a file
+    ends it. Use as a context manager, or call close(). One request at a time (a lock
+    guards it); for several at once use a ProberPool."""
 
-    Use as a context manager, or call close(). Not shared between threads: give each
-    thread its own, or guard it with a lock.
-    """
-
-    def __init__(self) -> None:
-        self._proc: subprocess.Popen[str] | None = None
+    def __init__(self, *, cpu_seconds: float = CPU_SECONDS, memory_bytes: int = MEMORY_BYTES,
+                 max_seconds: float = MAX_SECONDS, nice: int = 0, wall_seconds: float | None = None) -> None:
+        self.cpu_seconds = cpu_seconds
+        # A child waiting on something (not burning CPU) is given up on after this long.
+        self.wall_seconds = wall_seconds if wall_seconds is not None else 2 * cpu_seconds + 10
+        self.memory_bytes = memory_bytes
+        self.max_seconds = max_seconds
+        self.nice = nice
+        self.requests = 0                  # files sent to the child, for tests and benchmarks
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._buffer = b""
         self._lock = threading.Lock()
 
-    def _start(self) -> subprocess.Popen[str]:
+    def _start(self) -> subprocess.Popen[bytes]:
         if self._proc is None or self._proc.poll() is not None:
+            env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
             self._proc = subprocess.Popen(
-                [sys.executable, "-m", "content.probe"],
+                [sys.executable, "-m", "content.probe", str(self.cpu_seconds), str(self.memory_bytes), str(self.nice)],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
-                text=True,
                 cwd=str(Path(__file__).resolve().parent.parent),
+                env=env,
             )
+            self._buffer = b""
         return self._proc
 
-    def probe(self, path: str | Path, claimed_seconds: float) -> ProbeResult:
-        timeout = 20.0 + claimed_seconds / 10
+    def probe(self, path: str | Path, claimed_seconds: float = 0.0) -> ProbeResult:
+        """Decode and measure `path`. `claimed_seconds` (from the file's header) is not
+        trusted; it only lets a file that says it is short be given up on sooner."""
         with self._lock:
+            self.requests += 1
             proc = self._start()
-            assert proc.stdin is not None and proc.stdout is not None
+            assert proc.stdin is not None
+            request = {"path": str(path), "max_seconds": self.max_seconds}
             try:
-                proc.stdin.write(json.dumps({"path": str(path), "timeout": timeout}) + "\n")
+                proc.stdin.write((json.dumps(request) + "\n").encode())
                 proc.stdin.flush()
-                line = _readline(proc, timeout + 10)
-            except (BrokenPipeError, OSError):
-                line = ""
+                line = self._readline(proc, self.wall_seconds)
+            except OSError:
+                line = b""
             if not line:
-                self._kill()
-                return ProbeResult(0.0, "the player stopped while reading this file")
+                return ProbeResult(error=self._ended())
             answer = json.loads(line)
-            if answer.get("error") == "full":
-                return ProbeResult(0.0, FULL)
-            if "error" in answer:
-                self._kill()
-                return ProbeResult(0.0, "the player took too long to read this file")
-            return ProbeResult(float(answer["decoded_seconds"]))
+        analysis = SoundAnalysis.from_json(answer["analysis"]) if answer.get("analysis") else None
+        error = ProbeError(answer["error"]) if answer.get("error") else None
+        return ProbeResult(analysis, int(answer.get("audio_tracks") or 0), answer.get("claimed_seconds"), error)
 
-    def _kill(self) -> None:
-        if self._proc is not None:
-            self._proc.kill()
-            self._proc.wait()
-            self._proc = None
+    def _readline(self, proc: subprocess.Popen[bytes], timeout: float) -> bytes:
+        """One line from the child, or b"" when it ends or stays silent past `timeout`."""
+        assert proc.stdout is not None
+        fd = proc.stdout.fileno()
+        deadline = time.monotonic() + timeout
+        with selectors.DefaultSelector() as sel:
+            sel.register(fd, selectors.EVENT_READ)
+            while b"\n" not in self._buffer:
+                left = deadline - time.monotonic()
+                if left <= 0 or not sel.select(left):
+                    return b""
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    return b""
+                self._buffer += chunk
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        return line
+
+    @property
+    def pid(self) -> int | None:
+        """The child's process id while it runs (tests read its limits from /proc)."""
+        return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
+
+    def _ended(self) -> ProbeError:
+        """The child died or went quiet: say why, and start afresh next time."""
+        proc = self._proc
+        self._proc = None
+        if proc is None:
+            return ProbeError.CRASHED
+        if proc.poll() is None:
+            proc.kill()
+        code = proc.wait()
+        return ProbeError.TOO_SLOW if code in (-signal.SIGXCPU, -signal.SIGKILL) else ProbeError.CRASHED
 
     def close(self) -> None:
         with self._lock:
-            if self._proc is not None and self._proc.poll() is None:
-                assert self._proc.stdin is not None
-                self._proc.stdin.close()
+            proc, self._proc = self._proc, None
+            if proc is not None and proc.poll() is None:
+                assert proc.stdin is not None
+                with contextlib.suppress(OSError):
+                    proc.stdin.close()
                 try:
-                    self._proc.wait(timeout=5)
+                    proc.wait(timeout=5)
                 except subprocess.TimeoutExpired:
-                    self._proc.kill()
-                    self._proc.wait()
-            self._proc = None
+                    proc.kill()
+                    proc.wait()
 
     def __enter__(self) -> "Prober":
         return self
@@ -184,14 +331,91 @@ class Prober:
         self.close()
 
 
-def _readline(proc: subprocess.Popen[str], timeout: float) -> str:
-    """Read one line from the child, giving up after `timeout` seconds."""
-    result: list[str] = []
-    reader = threading.Thread(target=lambda: result.append(proc.stdout.readline()), daemon=True)  # type: ignore[union-attr]
-    reader.start()
-    reader.join(timeout)
-    return result[0] if result else ""
+def workers() -> int:
+    """How many files to decode at once: one per core, but no more than the memory allows
+    (each child holds libvlc and numpy, about 60 MB; a Pi Zero 2 W has 512 MB for
+    everything)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    try:
+        memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError):
+        return max(1, cores)
+    return max(1, min(cores, memory // (256 << 20)))
+
+
+class ProberPool:
+    """Several Probers, lent out one at a time to whichever thread asks. With
+    `idle_seconds`, children nobody has used for that long are ended (a long-lived admin
+    on a 512 MB Pi should not keep them); they start again when next needed."""
+
+    def __init__(self, size: int | None = None, *, idle_seconds: float | None = None, **options: object) -> None:
+        self.size = size or workers()
+        self.idle_seconds = idle_seconds
+        self._free: queue.SimpleQueue[Prober] = queue.SimpleQueue()
+        self._all = [Prober(**options) for _ in range(self.size)]  # type: ignore[arg-type]
+        self._last_used = {id(p): 0.0 for p in self._all}
+        self._timer: threading.Timer | None = None
+        self._timer_lock = threading.Lock()
+        for p in self._all:
+            self._free.put(p)
+
+    @contextlib.contextmanager
+    def prober(self) -> Iterator[Prober]:
+        p = self._free.get()
+        try:
+            yield p
+        finally:
+            self._last_used[id(p)] = time.monotonic()
+            self._free.put(p)
+            self._arm()
+
+    def _arm(self) -> None:
+        if self.idle_seconds is None:
+            return
+        with self._timer_lock:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = threading.Timer(self.idle_seconds, self._end_idle)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _end_idle(self) -> None:
+        assert self.idle_seconds is not None
+        now = time.monotonic()
+        idle = []
+        while True:
+            try:
+                idle.append(self._free.get_nowait())
+            except queue.Empty:
+                break
+        for p in idle:
+            if now - self._last_used[id(p)] >= self.idle_seconds:
+                p.close()
+            self._free.put(p)
+
+    @property
+    def requests(self) -> int:
+        return sum(p.requests for p in self._all)
+
+    def running(self) -> int:
+        """Children alive just now."""
+        return sum(p.pid is not None for p in self._all)
+
+    def close(self) -> None:
+        with self._timer_lock:
+            if self._timer is not None:
+                self._timer.cancel()
+        for p in self._all:
+            p.close()
+
+    def __enter__(self) -> "ProberPool":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 if __name__ == "__main__":
-    _serve()
+    _serve(float(sys.argv[1]) if len(sys.argv) > 1 else CPU_SECONDS,
+           int(sys.argv[2]) if len(sys.argv) > 2 else MEMORY_BYTES,
+           int(sys.argv[3]) if len(sys.argv) > 3 else 0)

@@ -1,5 +1,6 @@
-"""What a file says about itself: its real format (from content, not name), its tags,
-and, when tags are missing, what its messy filename says."""
+"""What a file says about itself: its tags and the length its header claims (read with
+mutagen, for the formats mutagen knows), and, when tags are missing, what its messy
+filename says. Whether it is a song at all is for content.formats and content.probe."""
 from __future__ import annotations
 
 import datetime as _dt
@@ -9,29 +10,45 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import mutagen
+import mutagen.aac
+import mutagen.ac3
 import mutagen.aiff
+import mutagen.asf
 import mutagen.flac
+import mutagen.monkeysaudio
 import mutagen.mp3
 import mutagen.mp4
+import mutagen.musepack
+import mutagen.oggflac
 import mutagen.oggopus
+import mutagen.oggspeex
 import mutagen.oggvorbis
+import mutagen.trueaudio
 import mutagen.wave
+import mutagen.wavpack
 
 # mutagen's file type → (format name, the extension we store it under).
 FORMATS: dict[type, tuple[str, str]] = {
     mutagen.mp3.MP3: ("mp3", "mp3"),
     mutagen.oggvorbis.OggVorbis: ("ogg", "ogg"),
     mutagen.oggopus.OggOpus: ("opus", "opus"),
+    mutagen.oggflac.OggFLAC: ("oga", "oga"),
+    mutagen.oggspeex.OggSpeex: ("spx", "spx"),
     mutagen.flac.FLAC: ("flac", "flac"),
     mutagen.wave.WAVE: ("wav", "wav"),
     mutagen.mp4.MP4: ("m4a", "m4a"),
     mutagen.aiff.AIFF: ("aiff", "aiff"),
+    mutagen.asf.ASF: ("wma", "wma"),
+    mutagen.ac3.AC3: ("ac3", "ac3"),
+    mutagen.aac.AAC: ("aac", "aac"),
+    mutagen.monkeysaudio.MonkeysAudio: ("ape", "ape"),
+    mutagen.musepack.Musepack: ("mpc", "mpc"),
+    mutagen.wavpack.WavPack: ("wv", "wv"),
+    mutagen.trueaudio.TrueAudio: ("tta", "tta"),
 }
-_EASY = {mutagen.mp3.MP3: mutagen.mp3.EasyMP3, mutagen.mp4.MP4: mutagen.mp4.MP4}
-
-
-class NotAudio(Exception):
-    """The file is not a sound file we know; the message says why in plain words."""
+# Windows Media Player's names first, then the plain ones other tools write.
+_ASF = {"title": ("Title", "title"), "artist": ("Author", "WM/AlbumArtist", "artist"),
+        "album": ("WM/AlbumTitle", "album"), "date": ("WM/Year", "WM/OriginalReleaseYear", "date", "year")}
 
 
 @dataclass(frozen=True)
@@ -45,20 +62,21 @@ class FileInfo:
     year: int | None
 
 
-def read(path: str | Path) -> FileInfo:
-    """Identify the file by its content and read its tags. Raises NotAudio."""
+def read(path: str | Path) -> FileInfo | None:
+    """Tags and claimed length, or None when mutagen does not know the format (or the
+    file is too damaged for mutagen; the decoder has the last word on that)."""
     try:
         f = mutagen.File(str(path), options=list(FORMATS))
-    except mutagen.MutagenError as exc:
-        raise NotAudio("it is damaged or is not a sound file") from exc
-    except Exception as exc:  # mutagen raises assorted errors on random bytes
-        raise NotAudio("it is damaged or is not a sound file") from exc
+    except Exception:  # mutagen raises assorted errors on odd bytes
+        return None
     if f is None:
-        raise NotAudio("it is not a sound file")
-    kind = type(f)
-    fmt, ext = FORMATS[kind]
+        return None
+    fmt, ext = FORMATS[type(f)]
     length = float(getattr(f.info, "length", 0) or 0)
-    tags = _text_tags(path, f)
+    try:
+        tags = _text_tags(path, f)
+    except Exception:  # tags we cannot read are simply not there
+        tags = {}
     return FileInfo(
         format=fmt,
         ext=ext,
@@ -82,6 +100,14 @@ def _text_tags(path: str | Path, f: mutagen.FileType) -> dict[str, str]:
                     out[key] = str(value.text[0])
             if "date" not in out and f.tags.get("TYER") is not None:
                 out["date"] = str(f.tags["TYER"].text[0])
+        return _clean(out)
+    if isinstance(f, mutagen.asf.ASF):
+        for key, names in _ASF.items():
+            for name in names:
+                values = f.tags.get(name) if f.tags is not None else None
+                if values:
+                    out[key] = str(values[0])
+                    break
         return _clean(out)
     if isinstance(f, mutagen.mp3.MP3):
         f = mutagen.mp3.EasyMP3(str(path))

@@ -82,7 +82,7 @@ def test_errors_are_one_plain_sentence(tmp_path):
     assert_plain_error(run("residents", "add", "Bob", "--birth-year", "19380", data=data), "is not a birth year we can read")
     missing = run("import", "--resident", "Mary", str(tmp_path / "nothing-here"), data=data)
     assert missing.returncode == 1 and "Traceback" not in missing.stderr
-    assert "refused: " in missing.stdout and "there is no file or folder there" in missing.stdout
+    assert "refused: " in missing.stdout and "There is no file or folder there." in missing.stdout
     broken = tmp_path / "broken" / "library.db"
     broken.parent.mkdir()
     broken.write_text("not a database " * 100)

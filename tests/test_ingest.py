@@ -129,9 +129,11 @@ def test_a_header_without_sound_is_refused(lib, mary, prober, tmp_path):
     "name, content, words",
     [
         ("empty.mp3", b"", "The file is empty."),
-        ("notes.mp3", b"Dear Mary, here are the songs you liked.\n" * 50, "not a song we can play"),
-        ("random.ogg", os.urandom(20000), "not a song we can play"),
-        ("photo.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + os.urandom(5000), "not a song we can play"),
+        ("notes.mp3", b"Dear Mary, here are the songs you liked.\n" * 50, "This is a text document, not a song."),
+        ("random.ogg", os.urandom(20000), "We can't play this kind of file ("),
+        ("photo.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + os.urandom(5000), "This is a photo, not a song."),
+        ("song.mp3", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\n" * 20,
+         "This is a PDF document, not a song."),
     ],
 )
 def test_what_is_not_audio_is_refused_with_a_reason(lib, mary, prober, tmp_path, name, content, words):
@@ -171,7 +173,7 @@ def test_strange_filenames_never_become_paths(lib, mary, prober, tmp_path):
 
 def test_a_missing_file_is_a_plain_refusal(lib, mary, prober, tmp_path):
     result = ingest_file(lib.db, lib.media, tmp_path / "gone.mp3", resident_id=mary.id, prober=prober)
-    assert result.status == "refused" and result.reason == "The file could not be read."
+    assert result.status == "refused" and result.reason == "There is no file or folder there."
 
 
 @pytest.mark.skipif((os.geteuid() != 0 or not shutil.which("mount")) and not os.environ.get("CI"),

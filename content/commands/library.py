@@ -6,10 +6,10 @@ import json
 import os
 from pathlib import Path
 
-from content import integrity, library
+from content import analyse, integrity, library
 from content.db import LibraryError
-from content.ingest import ingest_file
-from content.probe import Prober
+from content.ingest import IngestResult, ingest_many
+from content.probe import ProberPool
 from content.progress import Progress
 
 
@@ -25,6 +25,11 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     ls.add_argument("--resident", required=True, metavar="NAME")
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(func=list_songs)
+
+    an = sub.add_parser("analyse", parents=[common],
+                        help="measure the loudness and tempo of songs that have not been measured yet")
+    an.add_argument("--all", action="store_true", help="measure every song again")
+    an.set_defaults(func=analyse_songs)
 
     chk = sub.add_parser("check", parents=[common], help="check that the library is whole")
     chk.add_argument("--repair", action="store_true", help="remove leftovers and rows whose file is gone")
@@ -52,23 +57,49 @@ def import_songs(args, ctx) -> int:
         raise LibraryError("No files were found there.")
     counts = {"added": 0, "duplicate": 0, "refused": 0}
     progress = Progress(len(files), stream=ctx.err)
-    with Prober() as prober:
-        for i, f in enumerate(files, 1):
-            progress.update(i - 1, f.name)
-            if not f.exists():
-                counts["refused"] += 1
-                progress.clear()
-                print(f"refused: {f}: there is no file or folder there", file=ctx.out, flush=True)
-                continue
-            result = ingest_file(ctx.db, ctx.media, f, resident_id=resident.id, prober=prober)
-            counts[result.status] += 1
-            progress.clear()
-            print(result.line(), file=ctx.out, flush=True)
-        progress.update(len(files), "")
+    done = 0
+
+    def show(path: Path, result: IngestResult) -> None:
+        nonlocal done
+        done += 1
+        counts[result.status] += 1
         progress.clear()
+        print(result.line(), file=ctx.out, flush=True)
+        progress.update(done, path.name)
+
+    progress.update(0, files[0].name)
+    with ProberPool() as pool:
+        ingest_many(ctx.db, ctx.media, files, pool=pool, resident_id=resident.id, on_result=show)
+    progress.clear()
     print(f"{counts['added']} added, {counts['duplicate']} already there, {counts['refused']} refused "
           f"for {resident.name}.", file=ctx.out)
     return 1 if counts["refused"] else 0
+
+
+def analyse_songs(args, ctx) -> int:
+    todo = analyse.pending(ctx.db, everything=args.all)
+    if not todo:
+        print("Every song has been measured already.", file=ctx.out)
+        return 0
+    progress = Progress(len(todo), stream=ctx.err)
+    done = 0
+    failed = 0
+
+    def show(outcome: analyse.Outcome) -> None:
+        nonlocal done, failed
+        done += 1
+        if not outcome.ok:
+            failed += 1
+            progress.clear()
+            print(f"could not measure song {outcome.song_id}: {outcome.problem}", file=ctx.out, flush=True)
+        progress.update(done, outcome.name)
+
+    progress.update(0, "")
+    with ProberPool() as pool:
+        analyse.run(ctx.db, ctx.media, todo, pool=pool, on_outcome=show)
+    progress.clear()
+    print(f"{done - failed} songs measured" + (f", {failed} could not be" if failed else "") + ".", file=ctx.out)
+    return 1 if failed else 0
 
 
 def list_songs(args, ctx) -> int:
