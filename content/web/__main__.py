@@ -11,7 +11,7 @@ import sys
 import threading
 from pathlib import Path
 
-from content import paths
+from content import analyse, paths
 from content.db import LibraryError, connect
 from content.era import years
 from content.web import create_app
@@ -50,6 +50,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Error: {exc}", file=sys.stderr)
         return 2
     threading.Thread(target=refresh_years, args=(app.config["DB_PATH"],), name="refresh-years", daemon=True).start()
+    # Songs added before loudness and tempo were measured are measured now, one at a time.
+    stop_measuring = threading.Event()
+    threading.Thread(target=analyse.in_background, args=(app.config["DB_PATH"], app.config["MEDIA_DIR"], stop_measuring),
+                     name="measure-songs", daemon=True).start()
     server = make_server(app, args.host, args.port, args.threads)
     # The port actually bound (with --port 0 the system picks one; tests read it from here).
     shown = "localhost" if args.host in ("127.0.0.1", "0.0.0.0") else args.host
@@ -61,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        stop_measuring.set()
         server.close()
     return 0
 

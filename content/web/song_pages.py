@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, send_from_directory, url_for
 
-from content import control, curation, library
+from content import control, curation, library, sound
 from content.db import LibraryError, write
-from content.web.guard import resident_song_or_404, resident_view, song_file_view
+from content.web.guard import resident_song_or_404, resident_view, song_file_view, staff_resident_view
 from content.era.lookalike import find_lookalikes
 from content.web.answers import plain_error, private_file
 from content.web import kept_forms
@@ -94,7 +94,8 @@ def song(resident, sid: int):
     values = {k: (row[k] if row[k] is not None else "") for k, _ in EDITED}
     return render_template("song.html", resident=resident, song=row, error=error, lookalikes=lookalikes,
                            values={**values, **(typed or {})},
-                           kept=typed is not None and request.method == "GET"), (status if error else 200)
+                           kept=typed is not None and request.method == "GET",
+                           tempo=sound.get(db, sid)), (status if error else 200)
 
 
 @bp.route("/residents/<int:rid>/songs/<int:sid>/favourite", methods=["POST"])
@@ -158,6 +159,26 @@ def year(resident, sid: int):
         flash(str(exc))
     else:
         flash("The year is saved.")
+    return _back(resident, sid)
+
+
+@bp.route("/residents/<int:rid>/songs/<int:sid>/tempo", methods=["POST"])
+@staff_resident_view
+def tempo(resident, sid: int):
+    """Staff correct a measured tempo (the song's audio is shared, so families cannot)."""
+    resident_song_or_404(resident.id, sid)
+    text = request.form.get("bpm", "").strip()
+    try:
+        bpm = float(text) if text else None
+    except ValueError:
+        flash("Please give the beats a minute as a number, like 72.")
+        return _back(resident, sid)
+    try:
+        sound.set_tempo(get_db(), sid, bpm, user_id=g.user.id)
+    except LibraryError as exc:
+        flash(str(exc))
+    else:
+        flash("The pace is saved." if bpm is not None else "The measured pace is back.")
     return _back(resident, sid)
 
 

@@ -18,7 +18,7 @@ from content.db import LibraryError
 from content.media import StorageFull
 from content.storage import FULL_WORDS
 from content.upload_pieces import GONE, PIECE_BYTES, Pieces, WrongOffset
-from content.probe import Prober
+from content.probe import Prober, ProberPool
 from content.web.guard import accepts_files, resident_view
 from content.era.lookalike import find_lookalikes
 from content.web.answers import size_words, wants_json
@@ -76,6 +76,16 @@ def ingest_path(path: Path, filename: str, resident, prober: Prober) -> dict[str
     return out
 
 
+def probers() -> ProberPool:
+    """The admin's decoders, shared by every upload: one per core, so several families
+    sending songs at once are checked side by side but never overload the box; ended
+    after a minute unused."""
+    pool = current_app.extensions.get("evergreen.probers")
+    if pool is None:
+        pool = current_app.extensions.setdefault("evergreen.probers", ProberPool(idle_seconds=60))
+    return pool
+
+
 @bp.route("/residents/<int:rid>/upload", methods=["GET", "POST"])
 @accepts_files
 @resident_view
@@ -91,8 +101,10 @@ def upload(resident):
             return {"ok": False, "error": msg}, 400
         return render_template("upload.html", resident=resident, limit=limit, error=msg,
                                max_bytes=current_app.config["MAX_UPLOAD_BYTES"]), 400
-    with Prober() as prober:
-        results = [ingest_one(f, resident, prober) for f in files]
+    results = []
+    for f in files:
+        with probers().prober() as prober:
+            results.append(ingest_one(f, resident, prober))
     if wants_json():
         return {"ok": True, "files": results}
     return render_template("upload_results.html", resident=resident, results=results)
@@ -170,7 +182,7 @@ def finish_pieces(resident, upload_id: str):
     except LibraryError as exc:
         return {"ok": False, "error": str(exc)}, 404
     try:
-        with Prober() as prober:
+        with probers().prober() as prober:
             result = ingest_path(whole, upload.name, resident, prober)
     finally:
         pieces.discard(upload.id)
