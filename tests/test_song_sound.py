@@ -112,13 +112,13 @@ def test_the_admin_measures_older_songs_when_it_starts(lib, mary, tmp_path):
 
 def test_a_persons_tempo_wins_and_survives_measuring_again(lib, mary, tmp_path):
     sid = add(lib, mary, rhythm_song(tmp_path, "fix", 150))
-    sound.set_tempo(lib.db, sid, 75.0, user_id=None)
-    assert sound.get(lib.db, sid).bpm == 75.0 and sound.get(lib.db, sid).pace is sound.Pace.SLOW
+    sound.set_tempo(lib.db, sid, 100.0, user_id=None)
+    assert sound.get(lib.db, sid).bpm == 100.0 and sound.get(lib.db, sid).pace is sound.Pace.STEADY
     done = subprocess.run([sys.executable, "-m", "content", "analyse", "--all", "--db", str(lib.db_path),
                            "--media", str(lib.media)], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     after = sound.get(lib.db, sid)
-    assert after.bpm == 75.0 and close_enough(after.measured_bpm, 150)
+    assert after.bpm == 100.0 and close_enough(after.measured_bpm, 150)
     sound.set_tempo(lib.db, sid, None)
     assert close_enough(sound.get(lib.db, sid).bpm, 150)
 

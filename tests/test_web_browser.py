@@ -117,7 +117,7 @@ def test_family_journey_on_a_phone(server, browser, lib, tmp_path):
     ])
     page.wait_for_function("() => document.querySelectorAll('#progress li.refused').length === 4", timeout=30_000)
     refused = page.inner_text("#progress")
-    assert "shopping list.mp3: not added. This is not a song we can play" in refused
+    assert "shopping list.mp3: not added. This is a text document, not a song." in refused
     assert "empty.mp3: not added. The file is empty." in refused
     assert "Ça été ♫.mp3: not added." in refused
     assert "huge.wav: not added. It is too big; the most is 3 MB." in refused

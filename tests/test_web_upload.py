@@ -174,3 +174,16 @@ def test_upload_with_the_csrf_header_only(world, tmp_path):
                         headers={"Accept": "application/json"}, content_type="multipart/form-data")
     assert no_token.status_code == 400 and "expired" in no_token.get_json()["error"]
     assert _leftovers(world) == []
+
+
+def test_uploads_share_the_admins_decoders(world, lib, tmp_path):
+    """One pool of decoding children, sized to the cores, for every upload: a second
+    upload borrows a child the first one started instead of starting its own."""
+    c = world.client(world.mary_family)
+    for i, freq in enumerate((300, 360)):
+        body = song_file(tmp_path, f"{i}.ogg", freq, fmt=".ogg", title=f"Song {i}").read_bytes()
+        assert _upload(c, world.mary.id, (f"{i}.ogg", body)).get_json()["files"][0]["status"] == "added"
+    pool = world.app.extensions["evergreen.probers"]
+    assert pool.requests == 2
+    assert 1 <= pool.running() <= pool.size
+    pool.close()
