@@ -2,18 +2,20 @@
 it at) and tempo (for the care modes), measured once when the song arrives.
 
 SQL for these columns lives here; `content.analysis` measures, this module stores and
-reads. The kiosk asks `get()` and `playback_gain_db()`; the admin shows `Pace`.
+reads. The kiosk asks `get()` and `playback_gain_db()`; the admin shows `TempoBand`; the
+queue and the care modes read TEMPO_SQL.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 import sqlite_utils
 
 from content import library
 from content.db import LibraryError, write
+from content.timestamps import utc_iso
 
 # Bump when the measuring changes enough that stored figures should be measured again.
 ANALYSIS_VERSION = 1
@@ -28,15 +30,23 @@ MOST_LOWER_DB = -30.0
 SLOW_BELOW_BPM = 80.0                # DESIGN: calm music, slow, under about 80 BPM
 LIVELY_FROM_BPM = 120.0
 TEMPO_RANGE = (30.0, 260.0)          # what a person may enter
+MIN_TEMPO_CONFIDENCE = 0.3           # a measured tempo less sure than this is not used
+
+# A song's tempo as the queue and the care modes use it: a person's figure, else the
+# measured one when it is sure enough, else unknown (NULL).
+TEMPO_SQL = (f"COALESCE(s.tempo_bpm_person, "
+             f"CASE WHEN s.tempo_confidence >= {MIN_TEMPO_CONFIDENCE} THEN s.tempo_bpm END)")
 
 
-class Pace(str, Enum):
+class TempoBand(StrEnum):
+    """How fast a song goes, in the words the admin shows."""
+
     SLOW = "slow"
     STEADY = "steady"
     LIVELY = "lively"
 
     @classmethod
-    def of(cls, bpm: float | None) -> "Pace | None":
+    def of(cls, bpm: float | None) -> "TempoBand | None":
         if bpm is None:
             return None
         if bpm < SLOW_BELOW_BPM:
@@ -77,11 +87,16 @@ class SongSound:
 
     @property
     def bpm(self) -> float | None:
-        return self.person_bpm if self.person_bpm is not None else self.measured_bpm
+        """A person's figure, else the measured one when it is sure enough."""
+        if self.person_bpm is not None:
+            return self.person_bpm
+        if self.measured_bpm is not None and (self.tempo_confidence or 0.0) >= MIN_TEMPO_CONFIDENCE:
+            return self.measured_bpm
+        return None
 
     @property
-    def pace(self) -> Pace | None:
-        return Pace.of(self.bpm)
+    def band(self) -> TempoBand | None:
+        return TempoBand.of(self.bpm)
 
     def gain_db(self, target_lufs: float = TARGET_LUFS) -> float:
         return playback_gain_db(self.loudness_lufs, self.peak_db, target_lufs)
@@ -127,7 +142,7 @@ def record(db: sqlite_utils.Database, song_id: int, analysis: SoundAnalysis) -> 
             """UPDATE songs SET loudness_lufs = ?, peak_db = ?, tempo_bpm = ?, tempo_confidence = ?,
                    analysed_at = ?, analysis_version = ? WHERE id = ?""",
             [analysis.loudness_lufs, analysis.peak_db, analysis.tempo_bpm, analysis.tempo_confidence,
-             library.utcnow(), ANALYSIS_VERSION, song_id],
+             utc_iso(), ANALYSIS_VERSION, song_id],
         )
 
 

@@ -93,7 +93,7 @@ def test_tempo_is_right_on_the_labelled_set():
             right += 1
         else:
             misses.append((t, found.tempo_bpm))
-        same_pace += sound.Pace.of(found.tempo_bpm) is sound.Pace.of(t.bpm)
+        same_pace += sound.TempoBand.of(found.tempo_bpm) is sound.TempoBand.of(t.bpm)
     share = right / len(tracks)
     print(f"tempo: {right}/{len(tracks)} = {share:.0%} within 4 % (or double/half); "
           f"pace words right for {same_pace}/{len(tracks)}; misses: {misses}")
@@ -115,10 +115,10 @@ def test_a_held_tone_has_no_tempo():
     assert a.finish().tempo_bpm is None
 
 
-def test_pace_words():
-    assert [sound.Pace.of(b) for b in (None, 62, 79.9, 80, 119, 120, 150)] == [
-        None, sound.Pace.SLOW, sound.Pace.SLOW, sound.Pace.STEADY, sound.Pace.STEADY, sound.Pace.LIVELY,
-        sound.Pace.LIVELY]
+def test_tempo_words():
+    assert [sound.TempoBand.of(b) for b in (None, 62, 79.9, 80, 119, 120, 150)] == [
+        None, sound.TempoBand.SLOW, sound.TempoBand.SLOW, sound.TempoBand.STEADY, sound.TempoBand.STEADY, sound.TempoBand.LIVELY,
+        sound.TempoBand.LIVELY]
 
 
 def test_the_playback_gain_reaches_the_target_but_never_lifts_peaks_past_full_scale():

@@ -113,7 +113,7 @@ def test_the_admin_measures_older_songs_when_it_starts(lib, mary, tmp_path):
 def test_a_persons_tempo_wins_and_survives_measuring_again(lib, mary, tmp_path):
     sid = add(lib, mary, rhythm_song(tmp_path, "fix", 150))
     sound.set_tempo(lib.db, sid, 100.0, user_id=None)
-    assert sound.get(lib.db, sid).bpm == 100.0 and sound.get(lib.db, sid).pace is sound.Pace.STEADY
+    assert sound.get(lib.db, sid).bpm == 100.0 and sound.get(lib.db, sid).band is sound.TempoBand.STEADY
     done = subprocess.run([sys.executable, "-m", "content", "analyse", "--all", "--db", str(lib.db_path),
                            "--media", str(lib.media)], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -128,9 +128,9 @@ def test_staff_see_the_pace_with_its_number_and_families_only_the_words(world, l
     bpm = sound.get(lib.db, sid).bpm
     staff_page = world.client(world.staff).get(f"/residents/{world.mary.id}/songs/{sid}").get_data(as_text=True)
     family_page = world.client(world.mary_family).get(f"/residents/{world.mary.id}/songs/{sid}").get_data(as_text=True)
-    pace = sound.Pace.of(bpm).value
-    assert f"Pace: {pace} ({round(bpm)} beats a minute)" in staff_page
-    assert f"Pace: {pace}</p>" in family_page and "beats a minute" not in family_page
+    band = sound.TempoBand.of(bpm).value
+    assert f"Tempo: {band} ({round(bpm)} beats a minute)" in staff_page
+    assert f"Tempo: {band}</p>" in family_page and "beats a minute" not in family_page
 
 
 def test_staff_correct_the_tempo_and_families_cannot(world, lib, tmp_path):
@@ -148,9 +148,30 @@ def test_staff_correct_the_tempo_and_families_cannot(world, lib, tmp_path):
     silly = staff.post(f"{url}/tempo", {"bpm": "900"}, follow_redirects=True).get_data(as_text=True)
     assert "A tempo is between 30 and 260 beats a minute." in silly
     saved = staff.post(f"{url}/tempo", {"bpm": "80"}, follow_redirects=True).get_data(as_text=True)
-    assert "The pace is saved." in saved and "Pace: steady (80 beats a minute, set by staff)" in saved
+    assert "The tempo is saved." in saved and "Tempo: steady (80 beats a minute, set by staff)" in saved
     assert sound.get(lib.db, sid).person_bpm == 80.0
     assert lib.db.execute("SELECT COUNT(*) FROM audit_log WHERE action = 'song.tempo' AND user_id = ?",
                           [world.staff.id]).fetchone()[0] == 1
     staff.post(f"{url}/tempo", {"bpm": ""})
     assert sound.get(lib.db, sid).person_bpm is None
+
+
+def test_the_calm_mode_chooses_by_the_measured_tempo(lib, mary, tmp_path):
+    """Evenings ask for slow songs: the tempo measured at ingest is what the queue reads, a
+    person's figure wins, and an unsure measurement is not used."""
+    import random
+
+    from content import queue
+    from content.care.modes import Mode
+
+    slow = add(lib, mary, rhythm_song(tmp_path, "slow", 66))
+    lively = add(lib, mary, rhythm_song(tmp_path, "lively", 126))
+    corrected = add(lib, mary, rhythm_song(tmp_path, "corrected", 132))
+    sound.set_tempo(lib.db, corrected, 70.0)
+    calm = set(queue.next_songs(lib.db, mary.id, random.Random(1), mode=Mode.CALM))
+    assert slow in calm and corrected in calm and lively not in calm
+    with dbmod.write(lib.db):
+        lib.db.execute("UPDATE songs SET tempo_confidence = 0.1 WHERE id = ?", [slow])
+    assert sound.get(lib.db, slow).bpm is None
+    tempi = {c.song_id: c.tempo for c in queue.candidates(lib.db, mary.id)}
+    assert tempi[slow] is None and tempi[corrected] == 70.0 and close_enough(tempi[lively], 126)

@@ -178,7 +178,7 @@ def tempo(resident, sid: int):
     except LibraryError as exc:
         flash(str(exc))
     else:
-        flash("The pace is saved." if bpm is not None else "The measured pace is back.")
+        flash("The tempo is saved." if bpm is not None else "The measured tempo is back.")
     return _back(resident, sid)
 
 
