@@ -30,6 +30,7 @@ from typing import Sequence
 
 import sqlite_utils
 
+from content import sound
 from content.care.detective import Detective
 from content.care import modes as care_modes
 from content.care.modes import Mode, Pace, fits
@@ -247,9 +248,9 @@ def _shuffle(
     return order
 
 
-# A song's tempo in beats per minute, once the library measures it; until then nothing is
-# known and the modes go by people's marks alone.
-TEMPO_SQL = "NULL"
+# A song's tempo in beats per minute (content.sound: a person's figure, else a confident
+# measurement); where it is unknown the modes go by people's marks alone.
+TEMPO_SQL = sound.TEMPO_SQL
 
 _HISTORY_SQL = f"""
 SELECT song_id,
