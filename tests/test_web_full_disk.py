@@ -105,10 +105,12 @@ def test_a_full_disk_while_the_body_arrives_is_a_message(box, tmp_path, json):
     assert not any((data / "upload-tmp").iterdir())
 
 
-def test_a_full_scratch_disk_for_the_decoder_never_calls_a_good_song_damaged(box, tmp_path, monkeypatch):
+def test_a_full_temporary_disk_never_stops_a_good_song(box, tmp_path, monkeypatch):
+    """The decoder measures a song through a pipe and writes nothing on the way, so a full
+    temporary folder cannot cut its decoding short and make a good song look damaged."""
     app, data, mary, staff, anne = box
     body = song_file(tmp_path, "good.wav", 440, seconds=20.0, title="Good song").read_bytes()
-    with tmpfs(tmp_path / "scratch", "160k") as scratch:       # decoding 20 s needs 320 kB
+    with tmpfs(tmp_path / "scratch", "160k") as scratch:       # 20 s of decoded sound is 3.5 MB
         monkeypatch.setenv("TMPDIR", str(scratch))
         with serve(app) as base:
             phone = LiveBrowser(base)
@@ -116,13 +118,7 @@ def test_a_full_scratch_disk_for_the_decoder_never_calls_a_good_song_damaged(box
             answer = post_file(phone, mary.id, "good.wav", body, json=True)
             assert answer.status == 200
             (result,) = answer.json()["files"]
-            assert result["status"] == "refused"
-            full_words_in(answer, json=True)
-        monkeypatch.delenv("TMPDIR")
-        with serve(app) as base:                               # room again: the same song goes in
-            phone = LiveBrowser(base)
-            phone.login(anne.email, FAMILY_PW)
-            assert post_file(phone, mary.id, "good.wav", body, json=True).json()["files"][0]["status"] == "added"
+            assert result["status"] == "added", result
 
 
 @pytest.mark.parametrize("json", [True, False], ids=["json", "html"])

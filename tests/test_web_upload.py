@@ -89,7 +89,7 @@ def test_several_files_in_one_plain_form_post(world, lib, tmp_path):
     assert "notes.txt: not added." in page
     # The page starts with how it went: counts, then why.
     summary = page[page.index('id="upload-summary"'):page.index("</div>", page.index('id="upload-summary"'))]
-    assert "2 added, 1 not added:" in summary and "notes.txt: This is not a song we can play" in summary
+    assert "2 added, 1 not added:" in summary and "notes.txt: This is a text document, not a song." in summary
     assert page.index('id="upload-summary"') < page.index("added “Song A”")
     assert {s.title for s in library.resident_songs(lib.db, world.mary.id)} == {"Song A", "Song B"}
     assert _leftovers(world) == []
