@@ -212,3 +212,74 @@ def test_a_folder_is_decoded_in_parallel_and_reported_in_order(lib, mary, tmp_pa
     assert [r.title for r in results if r.status == "added"] == [f"Song {i}" for i in range(6)]
     assert most[0] == 2                                       # two files were decoding at once
     assert media.scratch_files(lib.media) == []
+
+
+def _import_as_ordinary_user(data: Path, paths: list[Path]) -> tuple[int, str]:
+    """`content import` in a forked child that is an ordinary user when we are root (root
+    reads everything); returns its exit code and everything it printed."""
+    import pwd
+    import traceback
+
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:                                              # the child
+        code = 99
+        try:
+            sys.stdout = sys.stderr = open(write_end, "w", closefd=False)
+            from content import cli, ingest  # noqa: F401  (loaded while the interpreter's files are readable)
+            cli.build_parser()
+            if os.geteuid() == 0:
+                nobody = pwd.getpwnam("nobody")
+                for root, dirs, files in os.walk(data):
+                    for name in [root, *[os.path.join(root, f) for f in dirs + files]]:
+                        os.lchown(name, nobody.pw_uid, nobody.pw_gid)
+                os.setgroups([])
+                os.setgid(nobody.pw_gid)
+                os.setuid(nobody.pw_uid)
+            code = cli.main(["import", "--resident", "Mary", "--db", str(data / "library.db"),
+                         "--media", str(data / "media"), *map(str, paths)])
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    os.close(write_end)
+    out = b""
+    while chunk := os.read(read_end, 65536):
+        out += chunk
+    os.close(read_end)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), out.decode()
+
+
+def test_unreadable_files_and_folders_are_skipped_in_plain_words(open_tmp):
+    """A file or folder the import may not read (a stick from another computer) is one
+    plain sentence each, never a traceback."""
+    from content import db as dbmod, library
+
+    data = open_tmp / "data"
+    (data / "media").mkdir(parents=True)
+    database = dbmod.connect(data / "library.db")
+    library.add_resident(database, "Mary", birth_year=1938)
+    database.close()
+    stick = open_tmp / "stick"
+    stick.mkdir()
+    secret = write_song(stick / "02 - Band - Secret.ogg", 523, 11)
+    locked = stick / "locked"
+    locked.mkdir()
+    inner = write_song(locked / "03 - Band - Hidden.ogg", 660, 11)
+    os.chmod(secret, 0)
+    os.chmod(locked, 0)
+    code, said = _import_as_ordinary_user(data, [stick])
+    assert "Traceback" not in said, said
+    assert said.splitlines() == [
+        "refused: locked: This folder could not be opened, so the songs in it were skipped.",
+        "refused: 02 - Band - Secret.ogg: The file could not be read.",
+        "0 added, 0 already there, 2 refused for Mary.",
+    ], said
+    assert code == 1
+    # A file named inside a folder that cannot be opened: one sentence too.
+    code, said = _import_as_ordinary_user(data, [inner])
+    assert "Traceback" not in said, said
+    assert said.splitlines()[0] == "refused: 03 - Band - Hidden.ogg: The file could not be read.", said

@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import stat
+from dataclasses import dataclass
 from pathlib import Path
 
 from content import analyse, integrity, library
@@ -36,26 +38,54 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     chk.set_defaults(func=check)
 
 
-def collect(paths: list[Path]) -> list[Path]:
+FOLDER_UNREADABLE = "This folder could not be opened, so the songs in it were skipped."
+
+
+@dataclass(frozen=True)
+class Collected:
+    """What an import will look at: the files, and the folders it could not open (each
+    reported in one plain sentence, never a traceback)."""
+
+    files: list[Path]
+    unreadable: list[Path]
+
+
+def collect(paths: list[Path]) -> Collected:
     """Files named, and every file under folders named, in a stable order. Hidden files
-    (.DS_Store, ._ resource forks from Macs) are skipped; symlinks are not followed."""
+    (.DS_Store, ._ resource forks from Macs) are skipped; symlinks are not followed. A
+    name that cannot even be looked at goes on as a file, for ingest to explain."""
     found: list[Path] = []
+    unreadable: list[Path] = []
+
+    def refused(error: OSError) -> None:
+        unreadable.append(Path(error.filename))
+
     for p in paths:
-        if p.is_dir():
-            for root, dirs, files in os.walk(p):
+        try:
+            folder = stat.S_ISDIR(os.stat(p).st_mode)
+        except OSError:
+            folder = False
+        if folder:
+            for root, dirs, files in os.walk(p, onerror=refused):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 found += [Path(root) / f for f in sorted(files) if not f.startswith(".")]
         else:
             found.append(p)
-    return found
+    return Collected(found, unreadable)
 
 
 def import_songs(args, ctx) -> int:
     resident = library.resident_by_name(ctx.db, args.resident)
-    files = collect(args.paths)
+    collected = collect(args.paths)
+    files = collected.files
+    counts = {"added": 0, "duplicate": 0, "refused": len(collected.unreadable)}
+    for folder in collected.unreadable:
+        print(f"refused: {folder.name}: {FOLDER_UNREADABLE}", file=ctx.out, flush=True)
     if not files:
+        if collected.unreadable:
+            print(f"0 added, 0 already there, {counts['refused']} refused for {resident.name}.", file=ctx.out)
+            return 1
         raise LibraryError("No files were found there.")
-    counts = {"added": 0, "duplicate": 0, "refused": 0}
     progress = Progress(len(files), stream=ctx.err)
     done = 0
 
