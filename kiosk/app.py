@@ -13,7 +13,7 @@ from kiosk.controller import Controller
 from kiosk.lights import NoLights
 from kiosk.gpio import GpioPanel, load_gpio
 from kiosk.player import PcmSink, Player
-from kiosk.sdnotify import SdNotify
+from content.sdnotify import SdNotify
 
 log = logging.getLogger("kiosk")
 

@@ -28,6 +28,7 @@ from content.care import reactions
 from content.care.modes import Mode
 from content.db import LibraryError
 from content.plays import History, PlayEnd
+from content.sdnotify import SdNotify
 from kiosk.actions import PANEL_BUTTONS, PHYSICAL, Action, ActionError, ButtonEvent, for_gesture, for_press
 from kiosk.config import KioskConfig
 from kiosk.gestures import Gestures, Timings
@@ -36,7 +37,6 @@ from kiosk.loop import LibraryChanged, Loop, Quit, StatusRequest
 from kiosk.mixer import Mixer
 from kiosk.playback import Playback, PlaybackState, PlayerLike
 from kiosk.player import PlayerEvent
-from kiosk.sdnotify import SdNotify
 from kiosk.session import Session, local_now
 from kiosk.status import KioskStatus
 from kiosk.tracklist import Tracklist

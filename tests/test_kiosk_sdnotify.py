@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import socket
 
-from kiosk.sdnotify import SdNotify
+from content.sdnotify import SdNotify
 
 
 def test_ready_and_watchdog_arrive_and_a_full_queue_does_not_block(tmp_path):

@@ -1,8 +1,9 @@
 """systemd's readiness and watchdog notifications, without a dependency.
 
-When systemd starts the kiosk with Type=notify / WatchdogSec it sets NOTIFY_SOCKET; we
-send READY=1 once armed and WATCHDOG=1 from the controller loop, so a hung controller
-(not just a dead process) gets restarted.
+When systemd starts a service with Type=notify / WatchdogSec it sets NOTIFY_SOCKET. The
+kiosk sends READY=1 once armed and WATCHDOG=1 from its controller loop, the box's sync agent
+from its own loops, so a hung service (not just a dead process) gets restarted. It lives in
+`content` so that both can use it (`content` never imports `kiosk`).
 """
 from __future__ import annotations
 
