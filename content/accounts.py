@@ -1,9 +1,10 @@
 """People who use the admin: staff and family accounts and their whole life (invite,
 password reset, disable, enable, remove), first-run setup, and who may see which resident.
 
-Families see only the residents they are linked to; staff see everyone. Passwords are
-hashed with werkzeug (scrypt); invite and reset tokens and the setup code are stored only
-as hashes, so a copy of the database does not let anyone in.
+Families see only the residents they are linked to; staff see everyone, or on a hub only
+the residents of the care homes they belong to (content.hub.homes). Passwords are hashed
+with werkzeug (scrypt); invite and reset tokens and the setup code are stored only as
+hashes, so a copy of the database does not let anyone in.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from content import invites, library
 from content.db import LibraryError, write
+from content.hub import homes
 from content.text import NAME_MAX, clean_line
 from content.timestamps import utc_iso as _iso, utc_now
 
@@ -268,7 +270,9 @@ def _dummy_hash() -> str:
 
 def residents_for(db: sqlite_utils.Database, user: User) -> list[library.Resident]:
     if user.is_staff:
-        return library.list_residents(db)
+        where, params = homes.staff_resident_filter(db, user.id)
+        return [library.Resident.from_row(r) for r in db.query(
+            f"SELECT r.* FROM residents r WHERE {where} ORDER BY r.name COLLATE NOCASE", params)]
     return [library.Resident.from_row(r) for r in db.query(
         "SELECT r.* FROM residents r JOIN user_residents ur ON ur.resident_id = r.id "
         "WHERE ur.user_id = ? ORDER BY r.name COLLATE NOCASE", [user.id])]
@@ -276,7 +280,7 @@ def residents_for(db: sqlite_utils.Database, user: User) -> list[library.Residen
 
 def may_see(db: sqlite_utils.Database, user: User, resident_id: int) -> bool:
     if user.is_staff:
-        return bool(list(db.query("SELECT 1 FROM residents WHERE id = ?", [resident_id])))
+        return homes.staff_may_see_resident(db, user.id, resident_id)
     return bool(list(db.query("SELECT 1 FROM user_residents WHERE user_id = ? AND resident_id = ?",
                               [user.id, resident_id])))
 
@@ -284,8 +288,10 @@ def may_see(db: sqlite_utils.Database, user: User, resident_id: int) -> bool:
 def may_hear(db: sqlite_utils.Database, user: User, sha256: str) -> bool:
     """May this user fetch the stored file with this hash? Only if a resident they may see has it."""
     if user.is_staff:
-        sql = "SELECT 1 FROM songs s JOIN resident_songs rs ON rs.song_id = s.id WHERE s.sha256 = ? LIMIT 1"
-        return bool(list(db.query(sql, [sha256])))
+        where, params = homes.staff_resident_filter(db, user.id)
+        sql = ("SELECT 1 FROM songs s JOIN resident_songs rs ON rs.song_id = s.id JOIN residents r "
+               f"ON r.id = rs.resident_id WHERE s.sha256 = ? AND {where} LIMIT 1")
+        return bool(list(db.query(sql, [sha256, *params])))
     sql = ("SELECT 1 FROM songs s JOIN resident_songs rs ON rs.song_id = s.id "
            "JOIN user_residents ur ON ur.resident_id = rs.resident_id "
            "WHERE s.sha256 = ? AND ur.user_id = ? LIMIT 1")

@@ -33,9 +33,11 @@ def check(db: sqlite_utils.Database, media_dir: Path, *, repair: bool = False) -
     with media.locked(media_dir, exclusive=True):
         rows = {f"{sha}.{ext}": sid for sid, sha, ext in db.execute("SELECT id, sha256, ext FROM songs")}
         photos = {r[0] for r in db.execute("SELECT photo FROM residents WHERE photo IS NOT NULL")}
+        # Files a box's sync agent placed and keeps for a while (content.sync.files).
+        held = {r[0] for r in db.execute("SELECT name FROM sync_files")}
         on_disk = {p.name for p in media.stored_files(media_dir)}
         report.missing_files = sorted(sid for name, sid in rows.items() if name not in on_disk)
-        report.orphan_files = sorted(on_disk - rows.keys() - photos)
+        report.orphan_files = sorted(on_disk - rows.keys() - photos - held)
         report.scratch_files = sorted(p.name for p in media.scratch_files(media_dir))
         if repair:
             _repair(db, media_dir, report)

@@ -18,7 +18,7 @@ from content.photos import set_photo
 from tests.test_web_fixtures import add_song, world  # noqa: F401
 from tests.test_web_curation import PNG
 
-KNOWN_RULES = {"public", "user", "staff", "resident", "staff_resident", "song_file"}
+KNOWN_RULES = {"public", "user", "staff", "resident", "staff_resident", "song_file", "box", "pairing"}
 
 
 def _routes(app):

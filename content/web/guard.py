@@ -10,6 +10,9 @@ that no route escapes them:
   staff_resident_view  a resident-scoped page for staff only (a care decision, an export):
                   403 for family, 404 unless the account may see the resident
   song_file_view  a stored song file; 404 unless a resident the account may see has it
+  box_required    a music box on a hub, by its bearer credential (no cookies, so no CSRF)
+  pairing         a box exchanging its one-time pairing code for a credential: anyone, no
+                  cookies (so no CSRF), tries slowed like logins
 """
 from __future__ import annotations
 
@@ -56,6 +59,11 @@ def check_access(csrf) -> object | None:
         return plain_error("Not sent that way", "Pages are only read this way; forms and files are sent "
                            "with the page's own buttons.", 400)
     view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    access = getattr(view, "access", None)
+    if access == "box":
+        return _check_box()
+    if access == "pairing":
+        return None
     problem = access_problem(view, request.view_args or {})
     if problem == 401:
         return _to_login()
@@ -186,6 +194,33 @@ def song_file_view(view: Callable) -> Callable:
             abort(404)
         return view(name=name, **kwargs)
     return _mark(wrapped, "song_file")
+
+
+def _check_box():
+    """A box proves who it is with the credential it got when it was paired; anything else
+    gets a 401 and nothing more, before any body is read."""
+    g.box_id = None
+    kind, _, credential = request.headers.get("Authorization", "").partition(" ")
+    if kind.lower() == "bearer" and credential:
+        from content.hub import boxes
+        g.box_id = boxes.authenticate(get_db(), credential.strip())
+    if g.box_id is None:
+        return {"ok": False, "error": "This music box is not paired with this hub."}, 401
+    return None
+
+
+def pairing(view: Callable) -> Callable:
+    return _mark(view, "pairing")
+
+
+def box_required(view: Callable) -> Callable:
+    """A hub endpoint for paired music boxes: `g.box_id` is the box asking."""
+    @functools.wraps(view)
+    def wrapped(**kwargs):
+        if g.get("box_id") is None:
+            return {"ok": False, "error": "This music box is not paired with this hub."}, 401
+        return view(**kwargs)
+    return _mark(wrapped, "box")
 
 
 def resident_song_or_404(resident_id: int, song_id: int) -> dict:

@@ -13,6 +13,7 @@ from content.web.guard import check_access, load_user
 from content.web.request_scope import close_db, close_spools
 
 CONTENT_SECURITY_POLICY = "default-src 'self'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+HSTS = "max-age=31536000"
 
 
 class StoredId(IntegerConverter):
@@ -97,4 +98,7 @@ def install_answers(app: Flask) -> None:
         if resp.mimetype in ("text/html", "application/json"):
             # A page names a resident and their songs: never kept by the phone or anything between.
             resp.headers["Cache-Control"] = "no-store"
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            # Behind HTTPS (a hub): browsers use HTTPS for this name from now on.
+            resp.headers.setdefault("Strict-Transport-Security", HSTS)
         return resp

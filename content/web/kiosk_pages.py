@@ -13,6 +13,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from content import control
 from content.web.guard import resident_view, staff_required
 from content.web.answers import wants_json
+from content.web.request_scope import get_db
 
 bp = Blueprint("kiosk", __name__)
 
@@ -95,6 +96,8 @@ def _panel_view() -> dict[str, Any]:
 @bp.route("/kiosk")
 @staff_required
 def panel():
+    if current_app.config.get("HUB"):
+        return redirect(url_for("hub.homes_page"))   # on a hub, each box has its own panel
     return render_template("kiosk.html", **_panel_view())
 
 
@@ -126,6 +129,10 @@ def press():
 
 
 def _now_playing_view(resident) -> dict[str, Any]:
+    if current_app.config.get("HUB"):
+        from content.web.hub_pages import resident_now_playing
+        status, problem = resident_now_playing(get_db(), resident.id)
+        return dict(resident=resident, status=status, problem=problem)
     status, problem = read_status()
     # Compared by id: names can change, and differ only in case or accents.
     if status is not None and status.get("resident_id") != resident.id:

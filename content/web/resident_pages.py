@@ -7,6 +7,7 @@ from flask import (Blueprint, abort, current_app, flash, g, get_flashed_messages
 
 from content import accounts, curation, library, listings, photos
 from content.db import LibraryError
+from content.hub import homes
 from content.web.guard import accepts_files, login_required, resident_view, staff_required
 from content.web.answers import private_file
 from content.web import kept_forms
@@ -59,16 +60,26 @@ def home():
 def new_resident():
     error = None
     form = request.form
+    db = get_db()
+    # On a hub, a resident belongs to a care home: one of the homes this staff member has.
+    choices = homes.homes_for(db, g.user.id)
     if request.method == "POST":
         try:
             birth_year = curation.parse_year(form.get("birth_year"), what="birth year")
-            r = library.add_resident(get_db(), form.get("name", ""), birth_year=birth_year)
+            home_id = None
+            if choices:
+                home_id = next((h.id for h in choices if str(h.id) == form.get("home_id", "")), None)
+                if home_id is None:
+                    raise LibraryError("Please choose the resident's care home.")
+            r = library.add_resident(db, form.get("name", ""), birth_year=birth_year)
+            if home_id is not None:
+                homes.set_resident_home(db, r.id, home_id, user_id=g.user.id)
         except LibraryError as exc:
             error = str(exc)
         else:
             flash(f"{r.name} is added. Next, invite a family member or add songs.")
             return redirect(url_for("residents.resident", rid=r.id))
-    return render_template("resident_new.html", error=error, form=form), (400 if error else 200)
+    return render_template("resident_new.html", error=error, form=form, homes=choices), (400 if error else 200)
 
 
 @bp.route("/residents/<int:rid>")

@@ -6,6 +6,7 @@ import logging
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from content import accounts, paths, site
 from content.upload_pieces import PIECE_BYTES
@@ -16,6 +17,8 @@ from content.web.request_scope import clear_upload_tmp
 log = logging.getLogger("evergreen.admin")
 
 DEFAULT_MAX_UPLOAD_MB = 300
+DEFAULT_HUB_THREADS = 256   # mostly boxes waiting: an idle thread costs little memory and no CPU
+PAGE_THREADS = 16           # on a hub, threads kept for people's pages: boxes wait on the rest
 
 
 def secret_key(data: Path) -> str:
@@ -61,9 +64,20 @@ def admin_config(test_config: dict[str, Any] | None = None) -> dict[str, Any]:
     site_config = cfg.get("SITE") or site.load(site.config_path(data))
     config["SITE"] = site_config
     config["PUBLIC_URL"] = site.check_public_url(cfg.get("PUBLIC_URL", site_config.public_url))
+    https_settings(config)
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = secret_key(data)
     return config
+
+
+def https_settings(config: dict[str, Any]) -> None:
+    """Behind HTTPS (a hub's public address): cookies only over HTTPS, HSTS (hooks), and
+    only requests naming this host answered."""
+    parts = urlsplit(config.get("PUBLIC_URL") or "")
+    if parts.scheme == "https" and parts.hostname:
+        config["SESSION_COOKIE_SECURE"] = True
+        config["PREFERRED_URL_SCHEME"] = "https"
+        config["TRUSTED_HOSTS"] = config.get("TRUSTED_HOSTS") or [parts.hostname]
 
 
 def prepare_data(config: dict[str, Any]) -> None:
