@@ -13,6 +13,8 @@ from content.db import LibraryError
 from content.ingest import IngestResult, ingest_many
 from content.probe import ProberPool
 from content.progress import Progress
+from content.sync import config as box_link
+from content.sync.send import send_songs
 
 
 def register(sub, common: argparse.ArgumentParser) -> None:
@@ -86,6 +88,15 @@ def import_songs(args, ctx) -> int:
             print(f"0 added, 0 already there, {counts['refused']} refused for {resident.name}.", file=ctx.out)
             return 1
         raise LibraryError("No files were found there.")
+    link = box_link.load(ctx.data_dir)
+    if link is not None:
+        # A box in hub mode: songs are curated on the hub, and come back through the sync agent.
+        sent = send_songs(link, resident.id, files, ctx.out)
+        for status, n in sent.items():
+            counts[status] += n
+        print(f"{counts['added']} added, {counts['duplicate']} already there, {counts['refused']} refused "
+              f"for {resident.name} on the hub; this box receives them shortly.", file=ctx.out)
+        return 1 if counts["refused"] else 0
     progress = Progress(len(files), stream=ctx.err)
     done = 0
 

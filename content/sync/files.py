@@ -1,0 +1,135 @@
+"""Media files on a box in hub mode: fetched by hash, whole or not at all, and removed a
+while after nothing uses them.
+
+A download goes to `<data>/sync/downloads/<name>.part` (outside media/, so `content check`
+never sees half a file) and resumes from where it stopped with a Range request. Once the
+last byte is in, it is fsynced and its SHA-256 checked against the name; wrong bytes are
+thrown away and fetched again from the start. Only then is the file recorded in
+`sync_files` and renamed into media/ (and the folder fsynced): a power cut at any moment
+leaves either no file in media/ or a whole one that the agent owns.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import os
+from pathlib import Path
+from typing import Callable
+
+import sqlite_utils
+
+from content import media
+from content.db import write
+from content.library import utcnow
+from content.sync.client import HubClient, HubUnreachable
+
+CHUNK = 256 * 1024
+GRACE_DAYS = 7
+
+
+class Tampered(Exception):
+    """What arrived is not the file that was asked for (its hash or size is wrong)."""
+
+
+class Gone(Exception):
+    """The hub no longer offers this file to this box."""
+
+
+def downloads_dir(data: Path) -> Path:
+    return data / "sync" / "downloads"
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fetch(client: HubClient, db: sqlite_utils.Database, media_dir: Path, downloads: Path, *, sha256: str,
+          ext: str, size: int, progress: Callable[[int], None] = lambda n: None) -> Path:
+    """Download one file into media/ (see the module's docstring). Raises Tampered, Gone or
+    HubUnreachable; a partial download stays for the next try unless its bytes were wrong."""
+    name = f"{sha256}.{ext}"
+    downloads.mkdir(parents=True, exist_ok=True)
+    part = downloads / f"{name}.part"
+    offset = part.stat().st_size if part.exists() else 0
+    if offset >= size:
+        part.unlink(missing_ok=True)
+        offset = 0
+    headers = {"Range": f"bytes={offset}-"} if offset else {}
+    digest = hashlib.sha256()
+    with client.open("GET", f"/api/box/media/{sha256}", headers=headers, timeout=60) as resp:
+        if resp.status == 404:
+            resp.read()
+            raise Gone(name)
+        if resp.status == 206 and offset:
+            with open(part, "rb") as old:
+                while chunk := old.read(CHUNK):
+                    digest.update(chunk)
+            mode = "ab"
+        elif resp.status == 200:
+            offset, mode = 0, "wb"
+        else:
+            resp.read()
+            raise HubUnreachable(f"The hub answered {resp.status} for a song file.")
+        total = offset
+        with open(part, mode) as out:
+            while chunk := resp.read(CHUNK):
+                total += len(chunk)
+                if total > size:
+                    break
+                digest.update(chunk)
+                out.write(chunk)
+                progress(len(chunk))
+            out.flush()
+            os.fsync(out.fileno())
+    if total > size or (total == size and digest.hexdigest() != sha256):
+        part.unlink(missing_ok=True)
+        raise Tampered(f"{name}: the bytes that arrived do not match the song's fingerprint; fetching it again.")
+    if total < size:
+        raise HubUnreachable(f"{name}: the download stopped at {total} of {size} bytes.")
+    target = media_dir / name
+    with media.locked(media_dir):
+        with write(db):
+            db.execute("INSERT INTO sync_files (name, placed_at) VALUES (?, ?) "
+                       "ON CONFLICT(name) DO UPDATE SET unused_since = NULL", [name, utcnow()])
+        os.replace(part, target)
+        _fsync_dir(media_dir)
+    return target
+
+
+def have(media_dir: Path, name: str) -> bool:
+    return (media_dir / name).is_file()
+
+
+def collect_garbage(db: sqlite_utils.Database, media_dir: Path, downloads: Path, wanted: set[str], *,
+                    grace: _dt.timedelta = _dt.timedelta(days=GRACE_DAYS),
+                    now: _dt.datetime | None = None) -> list[str]:
+    """Files the agent placed that no song uses start a grace period; after it they go.
+    Partial downloads of files the hub no longer offers go at once. Returns removed names."""
+    now = now or _dt.datetime.now(_dt.timezone.utc)
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    cutoff = (now - grace).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    removed: list[str] = []
+    with media.locked(media_dir, exclusive=True):
+        used = {f"{sha}.{ext}" for sha, ext in db.execute("SELECT sha256, ext FROM songs")} | wanted
+        with write(db):
+            for name, unused_since in db.execute("SELECT name, unused_since FROM sync_files").fetchall():
+                if name in used:
+                    if unused_since:
+                        db.execute("UPDATE sync_files SET unused_since = NULL WHERE name = ?", [name])
+                elif not unused_since:
+                    db.execute("UPDATE sync_files SET unused_since = ? WHERE name = ?", [stamp, name])
+                elif unused_since < cutoff:
+                    (media_dir / name).unlink(missing_ok=True)
+                    db.execute("DELETE FROM sync_files WHERE name = ?", [name])
+                    removed.append(name)
+        if removed:
+            _fsync_dir(media_dir)
+    if downloads.exists():
+        for part in downloads.glob("*.part"):
+            if part.name[: -len(".part")] not in wanted:
+                part.unlink(missing_ok=True)
+    return removed

@@ -1,0 +1,153 @@
+"""A real hub (waitress on 127.0.0.1) and boxes running the real sync agent: pairing, the
+versioned state, media by hash, red flags, plays sent back once, revoked and wrong
+credentials, tampered media."""
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+
+from content import integrity, library
+from content.hub import boxes
+from content.sync import config, outbox
+from content.web import library_edits as edits
+from tests.hubkit import Box, Hub, wait_for
+
+
+@pytest.fixture
+def hub(tmp_path):
+    h = Hub(tmp_path / "hub").start()
+    yield h
+    h.close()
+
+
+@pytest.fixture
+def box_a(tmp_path):
+    b = Box(tmp_path / "box-a")
+    yield b
+    b.close()
+
+
+@pytest.fixture
+def box_b(tmp_path):
+    b = Box(tmp_path / "box-b")
+    yield b
+    b.close()
+
+
+def _get(url: str, credential: str | None = None, headers: dict | None = None):
+    req = urllib.request.Request(url, headers={**({"Authorization": f"Bearer {credential}"} if credential else {}),
+                                               **(headers or {})})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read()
+
+
+def test_a_box_gets_its_residents_songs_and_no_one_elses(hub, box_a, box_b):
+    home = hub.home("Rose House")
+    mary, bob = hub.resident("Mary", home), hub.resident("Bob", home)
+    m1 = hub.song(mary, 440, "Mary One")
+    hub.song(mary, 550, "Mary Two")
+    hub.song(bob, 660, "Bob One")
+    _, code_a = hub.box(home, "Lounge", [mary])
+    _, code_b = hub.box(home, "Room 12", [bob])
+    assert box_a.join(hub.url, code_a)[0] == 0
+    assert box_b.join(hub.url, code_b)[0] == 0
+    box_a.start_agent()
+    box_b.start_agent()
+
+    wait_for(lambda: len(box_a.songs(mary.id)) == 2, 20, "box A has Mary's two songs")
+    wait_for(lambda: len(box_b.songs(bob.id)) == 1, 20, "box B has Bob's song")
+    assert [r.name for r in library.list_residents(box_a.db)] == ["Mary"]
+    assert [r.name for r in library.list_residents(box_b.db)] == ["Bob"]
+    hub_file = hub.db.execute("SELECT sha256 || '.' || ext FROM songs WHERE id = ?", [m1]).fetchone()[0]
+    assert hub_file in box_a.files() and hub_file not in box_b.files()
+    assert (box_a.media / hub_file).read_bytes() == (hub.media / hub_file).read_bytes()
+    assert integrity.check(box_a.db, box_a.media).ok
+
+    # The family's red flag on the hub reaches box A's library.
+    edits.set_red_flag(hub.db, mary.id, m1, on=True, reason="upset", user_id=None, by_staff=True,
+                       resident_name="Mary")
+    wait_for(lambda: any(s.never_play for s in box_a.songs(mary.id) if s.song_id == m1), 10,
+             "the red flag reached box A")
+
+
+def test_plays_arrive_once_even_when_sent_again(hub, box_a):
+    home = hub.home("Rose House")
+    mary = hub.resident("Mary", home)
+    sid = hub.song(mary, 440, "Mary One")
+    _, code = hub.box(home, "Lounge", [mary])
+    box_a.join(hub.url, code)
+    box_a.start_agent()
+    wait_for(lambda: box_a.songs(mary.id), 20, "box A has the song")
+    for i in range(3):
+        box_a.db.execute("INSERT INTO plays (resident_id, song_id, started_at, ended_at, seconds_heard, ended_how) "
+                         "VALUES (?, ?, ?, ?, 30, 'finished')", [mary.id, sid, f"2026-01-0{i + 1}T10:00:00Z",
+                                                                 f"2026-01-0{i + 1}T10:00:30Z"])
+        box_a.db.conn.commit()
+    wait_for(lambda: hub.db.execute("SELECT COUNT(*) FROM plays").fetchone()[0] == 3, 10, "three plays on the hub")
+    wait_for(lambda: outbox.count(box_a.db) == 0, 10, "the outbox is empty")
+    # The same items sent again (an answer lost on the way): acknowledged, not counted twice.
+    box_a.stop_agent()
+    link = config.load(box_a.data)
+    items = [{"uid": f"{outbox.get_state(box_a.db, 'box_uid', '')}/play/{n}", "kind": "play",
+              "payload": {"resident_id": mary.id, "song_id": sid, "started_at": "2026-01-01T10:00:00Z",
+                          "seconds_heard": 30, "ended_how": "finished"}} for n in (1, 2, 3)]
+    req = urllib.request.Request(hub.url + "/api/box/report", data=json.dumps({"items": items}).encode(),
+                                 headers={"Authorization": link.authorization, "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        assert len(json.loads(resp.read())["acked"]) == 3
+    assert hub.db.execute("SELECT COUNT(*) FROM plays").fetchone()[0] == 3
+
+
+def test_state_is_conditional_and_wrong_or_revoked_credentials_get_nothing(hub, box_a):
+    home = hub.home("Rose House")
+    mary = hub.resident("Mary", home)
+    sid = hub.song(mary, 440, "Mary One")
+    box, code = hub.box(home, "Lounge", [mary])
+    assert box_a.join(hub.url, code)[0] == 0
+    link = config.load(box_a.data)
+    status, headers, body = _get(hub.url + "/api/box/state", link.credential)
+    assert status == 200 and json.loads(body)["residents"][0]["name"] == "Mary"
+    assert _get(hub.url + "/api/box/state", link.credential, {"If-None-Match": headers["etag"]})[0] == 304
+    sha = hub.db.execute("SELECT sha256 FROM songs WHERE id = ?", [sid]).fetchone()[0]
+
+    wrong = link.credential[:-4] + "AAAA"
+    for cred in (wrong, None, "1.", "x" * 50):
+        assert _get(hub.url + "/api/box/state", cred)[0] == 401
+        assert _get(hub.url + f"/api/box/media/{sha}", cred)[0] == 401
+    # The pairing code worked once only.
+    assert box_a.join(hub.url, code)[0] != 0
+
+    boxes.revoke(hub.db, box.id)
+    for path in ("/api/box/state", f"/api/box/media/{sha}", "/api/box/wait?timeout=1"):
+        status, _, body = _get(hub.url + path, link.credential)
+        assert status == 401 and b"Mary" not in body
+
+
+def test_tampered_media_is_refused_and_fetched_again(hub, box_a):
+    home = hub.home("Rose House")
+    mary = hub.resident("Mary", home)
+    sid = hub.song(mary, 440, "Mary One", seconds=3)
+    name = hub.db.execute("SELECT sha256 || '.' || ext FROM songs WHERE id = ?", [sid]).fetchone()[0]
+    good = (hub.media / name).read_bytes()
+    bad = bytearray(good)
+    bad[len(bad) // 2] ^= 0xFF
+    (hub.media / name).write_bytes(bytes(bad))          # the hub now serves wrong bytes
+    _, code = hub.box(home, "Lounge", [mary])
+    box_a.join(hub.url, code)
+    box_a.start_agent()
+    wait_for(lambda: box_a.db.execute("SELECT value FROM sync_state WHERE key = 'applied'").fetchone(), 10,
+             "the state applied")
+    # It keeps refusing the wrong bytes: no song, no file.
+    import time
+    time.sleep(1.0)
+    assert box_a.songs(mary.id) == [] and name not in box_a.files()
+    (hub.media / name).write_bytes(good)
+    wait_for(lambda: box_a.songs(mary.id), 20, "the song arrives once the right bytes are served")
+    assert (box_a.media / name).read_bytes() == good
+    assert integrity.check(box_a.db, box_a.media).ok
