@@ -11,7 +11,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # are for the care report's PDF; poppler-utils lets the tests look at it.
 APT_RUN := libvlc5 libvlc-bin vlc-plugin-base libebur128-1 python3-venv libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
 # ffmpeg and the AMR encoder only make test files in the formats families have (WMA, WebM, AC-3, AMR...).
-APT_TEST := chromium shellcheck systemd nodejs poppler-utils ffmpeg libopencore-amrnb0
+APT_TEST := chromium shellcheck systemd nodejs poppler-utils ffmpeg libopencore-amrnb0 caddy
 STAMP := $(VENV)/.stamp
 
 .PHONY: run test test-fast test-slow test-arm64 bench setup setup-test check clean

