@@ -14,7 +14,7 @@ APT_RUN := libvlc5 libvlc-bin vlc-plugin-base libebur128-1 python3-venv libpango
 APT_TEST := chromium shellcheck systemd nodejs poppler-utils ffmpeg libopencore-amrnb0 caddy
 STAMP := $(VENV)/.stamp
 
-.PHONY: run test test-fast test-slow test-arm64 bench setup setup-test check clean
+.PHONY: run run-hub test test-fast test-slow test-arm64 bench setup setup-test check clean
 
 # The package lists live in this file, so a change to it installs what is new.
 $(VENV)/.apt-run: Makefile
@@ -48,6 +48,10 @@ setup-test: setup $(VENV)/.apt-test $(VENV)/.req-test
 run: setup
 	@EVERGREEN_DATA=$(DATA) $(PY) -m content demo
 	@EVERGREEN_DATA=$(DATA) bash deploy/run-dev.sh $(PY)
+
+# A hub and one music box side by side (./var-hub, ./var-box), Caddy in front when installed.
+run-hub: setup
+	@bash deploy/run-hub.sh $(PY)
 
 # Everything, slow journeys included.
 test: setup-test
