@@ -66,7 +66,10 @@ class Hub:
 
     def stop(self) -> None:
         if self.server is not None:
-            self.app.extensions["evergreen.watch"].close()
+            watch = self.app.extensions["evergreen.watch"]
+            watch.close()
+            # Let the waiting polls answer before the server goes: like a service stopping.
+            wait_for(lambda: not watch.waiting_boxes(), 5, "the waiting polls answered")
             self.server.close()
             self.thread.join(5)
             self.server = None
