@@ -4,6 +4,11 @@ agent."""
 from __future__ import annotations
 
 import io
+import os
+import shutil
+import socket
+import ssl
+import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
@@ -34,6 +39,65 @@ def wait_for(check: Callable[[], Any], timeout: float, what: str, every: float =
         if time.monotonic() > deadline:
             raise AssertionError(f"within {timeout} s: {what}")
         time.sleep(every)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Caddy:
+    """A real Caddy (Debian's package) with `tls internal` on 127.0.0.1 in front of a hub:
+    its own certificate authority, its own free ports, nothing outside `folder`."""
+
+    def __init__(self, folder: Path, upstream_port: int, https_port: int | None = None) -> None:
+        caddy = shutil.which("caddy")
+        assert caddy, "caddy is installed by make setup-test"
+        https_port, http_port = https_port or free_port(), free_port()
+        self.public = f"https://127.0.0.1:{https_port}"
+        home = folder / "caddy-home"
+        home.mkdir(parents=True, exist_ok=True)
+        conf = folder / "Caddyfile"
+        conf.write_text(f"""{{
+	admin off
+	skip_install_trust
+	http_port {http_port}
+	https_port {https_port}
+	storage file_system {home}/storage
+}}
+
+127.0.0.1:{https_port} {{
+	tls internal
+	reverse_proxy 127.0.0.1:{upstream_port}
+}}
+""")
+        env = {**os.environ, "HOME": str(home), "XDG_DATA_HOME": str(home), "XDG_CONFIG_HOME": str(home)}
+        self.proc = subprocess.Popen([caddy, "run", "--config", str(conf), "--adapter", "caddyfile"], env=env,
+                                     stdout=subprocess.DEVNULL, stderr=open(folder / "caddy.log", "w"))
+        self.root = home / "storage" / "pki" / "authorities" / "local" / "root.crt"
+        try:
+            wait_for(self.root.exists, 30, "Caddy made its own certificate authority")
+            self.ssl = ssl.create_default_context(cafile=str(self.root))
+            wait_for(self._answers, 30, "the hub answers through Caddy over HTTPS", every=0.2)
+        except BaseException:
+            self.close()
+            raise
+
+    def _answers(self) -> bool:
+        import urllib.request
+        try:
+            return urllib.request.urlopen(self.public + "/login", context=self.ssl, timeout=5).status == 200
+        except OSError:
+            return False
+
+    def close(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()        # Caddy waits for held connections before it exits
+            self.proc.wait(5)
 
 
 @dataclass

@@ -4,10 +4,6 @@ answers carry HSTS and Secure cookies; and Litestream backs the hub's library up
 folder and restores it in one command."""
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import ssl
 import subprocess
 import sys
 import time
@@ -18,62 +14,24 @@ import pytest
 
 from content.db import connect
 from content.web import library_edits as edits
-from tests.hubkit import Box, Hub, wait_for
+from tests.hubkit import Box, Caddy, Hub, free_port, wait_for
 
-CADDY = shutil.which("caddy")
 LITESTREAM = Path(sys.executable).parent / "litestream"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
 def caddy_hub(tmp_path):
-    assert CADDY, "caddy is installed by make setup-test"
-    https_port, http_port = free_port(), free_port()
-    public = f"https://127.0.0.1:{https_port}"
-    hub = Hub(tmp_path / "hub").start(PUBLIC_URL=public)
-    home = tmp_path / "caddy-home"
-    home.mkdir()
-    conf = tmp_path / "Caddyfile"
-    conf.write_text(f"""{{
-	admin off
-	skip_install_trust
-	http_port {http_port}
-	https_port {https_port}
-	storage file_system {home}/storage
-}}
-
-127.0.0.1:{https_port} {{
-	tls internal
-	reverse_proxy 127.0.0.1:{hub.port}
-}}
-""")
-    env = {**os.environ, "HOME": str(home), "XDG_DATA_HOME": str(home), "XDG_CONFIG_HOME": str(home)}
-    proc = subprocess.Popen([CADDY, "run", "--config", str(conf), "--adapter", "caddyfile"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=open(tmp_path / "caddy.log", "w"))
-    root = home / "storage" / "pki" / "authorities" / "local" / "root.crt"
+    https_port = free_port()
+    hub = Hub(tmp_path / "hub").start(PUBLIC_URL=f"https://127.0.0.1:{https_port}")
     try:
-        wait_for(root.exists, 30, "Caddy made its own certificate authority")
-        ctx = ssl.create_default_context(cafile=str(root))
-
-        def answers():
-            try:
-                return urllib.request.urlopen(public + "/login", context=ctx, timeout=5).status == 200
-            except OSError:
-                return False
-        wait_for(answers, 30, "the hub answers through Caddy over HTTPS", every=0.2)
-        yield hub, public, root, ctx
+        caddy = Caddy(tmp_path, hub.port, https_port)
+    except BaseException:
+        hub.close()
+        raise
+    try:
+        yield hub, caddy.public, caddy.root, caddy.ssl
     finally:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()        # Caddy waits for held connections before it exits
-            proc.wait(5)
+        caddy.close()
         hub.close()
 
 
