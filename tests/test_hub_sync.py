@@ -151,3 +151,53 @@ def test_tampered_media_is_refused_and_fetched_again(hub, box_a):
     wait_for(lambda: box_a.songs(mary.id), 20, "the song arrives once the right bytes are served")
     assert (box_a.media / name).read_bytes() == good
     assert integrity.check(box_a.db, box_a.media).ok
+
+
+def _cli(*args: str) -> tuple[int, str]:
+    import contextlib
+    import io
+
+    from content import cli
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        status = cli.main(list(args))
+    return status, out.getvalue()
+
+
+def test_import_on_a_box_in_hub_mode_sends_the_songs_to_the_hub_or_refuses_in_one_sentence(hub, box_a, tmp_path):
+    from tests.audio import write_song
+    home = hub.home("Rose House")
+    mary = hub.resident("Mary", home)
+    hub.song(mary, 440, "Mary One")
+    _, code = hub.box(home, "Lounge", [mary])
+    box_a.join(hub.url, code)
+    box_a.start_agent()
+    wait_for(lambda: box_a.songs(mary.id), 20, "box A has Mary's song")
+    stick = tmp_path / "usb"
+    write_song(stick / "Vera Lynn - We'll Meet Again.wav", 523, 3, tags={"title": "We'll Meet Again"})
+    status, words = _cli("import", "--resident", "Mary", str(stick), "--db", str(box_a.data / "library.db"))
+    assert status == 0, words
+    assert "added" in words and "on the hub" in words
+    assert any(s.title == "We'll Meet Again" for s in library.resident_songs(hub.db, mary.id))
+    wait_for(lambda: any(s.title == "We'll Meet Again" for s in box_a.songs(mary.id)), 20,
+             "the imported song came back to the box through the hub")
+    box_a.stop_agent()
+    hub.stop()
+    write_song(stick / "Another.wav", 600, 3)
+    status, words = _cli("import", "--resident", "Mary", str(stick), "--db", str(box_a.data / "library.db"))
+    assert status == 2
+    assert words.startswith("Error: This music box follows the hub at") and words.count("\n") == 1
+    assert "nothing was imported" in words
+
+
+def test_care_homes_and_staff_limited_to_them_from_the_command_line(hub):
+    db = str(hub.data / "library.db")
+    assert _cli("homes", "add", "Rose House", "--db", db)[0] == 0
+    assert _cli("homes", "add", "Oak Lodge", "--db", db)[0] == 0
+    hub.staff("sam@rose.example")
+    status, words = _cli("homes", "staff", "--email", "sam@rose.example", "--home", "rose house", "--db", db)
+    assert status == 0 and "now sees only Rose House" in words
+    status, words = _cli("homes", "list", "--db", db)
+    assert "Rose House: sam@rose.example" in words and "Oak Lodge: no staff of its own" in words
+    status, words = _cli("homes", "staff", "--email", "sam@rose.example", "--home", "Elm Court", "--db", db)
+    assert status == 2 and "There is no care home called Elm Court." in words

@@ -1,10 +1,13 @@
-"""`join`, `sync status`: a music box following a hub."""
+"""`join`, `sync status`: a music box following a hub. `homes`: care homes on a hub, and the
+staff accounts limited to them."""
 from __future__ import annotations
 
 import argparse
 import json
 
+from content import accounts
 from content.db import LibraryError
+from content.hub import homes
 from content.sync import apply, config, outbox
 from content.sync.client import HubClient, HubUnreachable
 
@@ -21,6 +24,52 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     ssub = sync.add_subparsers(dest="action", metavar="ACTION", required=True)
     st = ssub.add_parser("status", parents=[common], help="which hub, which version, what waits to be sent")
     st.set_defaults(func=sync_status)
+
+    hp = sub.add_parser("homes", help="care homes on a hub, and which staff belong to them")
+    hsub = hp.add_subparsers(dest="action", metavar="ACTION", required=True)
+    add = hsub.add_parser("add", parents=[common], help="add a care home")
+    add.add_argument("name", metavar="NAME")
+    add.set_defaults(func=add_home)
+    ls = hsub.add_parser("list", parents=[common], help="list care homes and their staff")
+    ls.set_defaults(func=list_homes)
+    staff = hsub.add_parser("staff", parents=[common],
+                            help="limit a staff account to a care home (repeat for more homes)")
+    staff.add_argument("--email", required=True)
+    staff.add_argument("--home", required=True, metavar="NAME")
+    staff.set_defaults(func=staff_home)
+
+
+def _home_named(db, name: str) -> homes.Home:
+    found = [h for h in homes.all_homes(db) if h.name.casefold() == " ".join(name.split()).casefold()]
+    if not found:
+        raise LibraryError(f"There is no care home called {name}.")
+    return found[0]
+
+
+def add_home(args, ctx) -> int:
+    home = homes.add_home(ctx.db, args.name)
+    print(f"Added the care home {home.name}.", file=ctx.out)
+    return 0
+
+
+def list_homes(args, ctx) -> int:
+    for home in homes.all_homes(ctx.db):
+        staff = [r[0] for r in ctx.db.execute(
+            "SELECT u.email FROM users u JOIN staff_homes sh ON sh.user_id = u.id WHERE sh.home_id = ? "
+            "ORDER BY u.email", [home.id])]
+        print(f"{home.name}: {', '.join(staff) or 'no staff of its own (group staff see it)'}", file=ctx.out)
+    return 0
+
+
+def staff_home(args, ctx) -> int:
+    user = accounts.find_user(ctx.db, args.email)
+    if user is None:
+        raise LibraryError(f"There is no account for {args.email.strip()}.")
+    home = _home_named(ctx.db, args.home)
+    homes.add_staff_to_home(ctx.db, user.id, home.id)
+    names = [h.name for h in homes.homes_for(ctx.db, user.id)]
+    print(f"{user.email} now sees only {', '.join(names)}.", file=ctx.out)
+    return 0
 
 
 def join_hub(args, ctx) -> int:

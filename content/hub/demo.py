@@ -19,7 +19,7 @@ def prepare(hub_data: Path) -> str:
     db = connect(hub_data / "library.db")
     try:
         ensure_demo(db, hub_data / "media")
-        home = next((h for h in homes.homes_for(db, 0) if h.name == DEMO_HOME), None) \
+        home = next((h for h in homes.all_homes(db) if h.name == DEMO_HOME), None) \
             or homes.add_home(db, DEMO_HOME)
         resident = library.resident_by_name(db, DEMO_RESIDENT)
         homes.set_resident_home(db, resident.id, home.id)

@@ -38,6 +38,10 @@ def home_ids_of(db: sqlite_utils.Database, user_id: int) -> set[int] | None:
     return ids or None
 
 
+def all_homes(db: sqlite_utils.Database) -> list[Home]:
+    return [Home(i, n) for i, n in db.execute("SELECT id, name FROM homes ORDER BY name COLLATE NOCASE")]
+
+
 def homes_for(db: sqlite_utils.Database, user_id: int) -> list[Home]:
     scope = home_ids_of(db, user_id)
     rows = db.execute("SELECT id, name FROM homes ORDER BY name COLLATE NOCASE").fetchall()

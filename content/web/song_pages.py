@@ -18,7 +18,10 @@ bp = Blueprint("songs", __name__)
 
 def tell_kiosk() -> str | None:
     """Ask the kiosk to re-read the library now. Returns a polite sentence when it could
-    not be reached; the change is saved either way and the kiosk reads it when it starts."""
+    not be reached; the change is saved either way and the kiosk reads it when it starts.
+    On a hub the boxes hear of it through their own channel (content.hub)."""
+    if current_app.config.get("HUB"):
+        return None
     try:
         control.request(current_app.config["SOCKET_PATH"], {"cmd": "library_changed"})
     except control.KioskUnreachable:

@@ -1,0 +1,346 @@
+"""Hub figures: one hub (`python -m content.web --hub`, a real waitress process) with 200
+simulated music boxes syncing at their normal rate and 50 families browsing and uploading.
+
+Each simulated box speaks the real protocol over HTTP: it fetches its state (a conditional
+GET), holds a waiting poll (/api/box/wait) open, sends a report (plays, now playing) every
+few minutes on average, and fetches the state again whenever the poll says it changed.
+Families log in, open their relative's page and the home page, and now and then upload a
+song. Every few seconds a family red-flags a song; the time until that resident's box has
+fetched the state with the flag in it is the red-flag figure (the kiosk then notices within
+its one-second library poll and fades the song).
+
+Prints figures; targets: p95 family page <= 200 ms, p95 sync request <= 100 ms, red flag to
+box p95 <= 10 s, hub RSS <= 300 MB, and the bytes a box downloads in an hour when nothing
+changes (goal: a few KB). Run it alone, under the CPU lock:
+    flock /work/coord/cpu.lock .venv/bin/python bench/bench_hub.py [--seconds 60]
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from content import accounts, db as dbmod, ingest, library  # noqa: E402
+from content.hub import boxes, homes  # noqa: E402
+from tests.audio import write_song  # noqa: E402
+
+PASSWORD = "bench-password-1"
+BOXES = 200
+FAMILIES = 50
+HOMES = 10
+SONGS = 30                 # distinct audio files, shared out among the residents
+SONGS_EACH = 20
+REPORT_EVERY_S = 180.0     # a box reports a finished play about every three minutes
+WAIT_S = 240
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def memory(pid: int) -> dict[str, int]:
+    out = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            out[key] = int(value.split()[0])
+    return out
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(p / 100 * len(values)))]
+
+
+class SimBox:
+    """A box speaking the real protocol, without a kiosk or media files."""
+
+    def __init__(self, port: int, box_id: int, credential: str, resident_id: int, stop: threading.Event,
+                 stats: dict, rng: random.Random) -> None:
+        self.port, self.box_id, self.resident_id = port, box_id, resident_id
+        self.auth = {"Authorization": f"Bearer {credential}"}
+        self.stop, self.stats, self.rng = stop, stats, rng
+        self.etag = ""
+        self.flags: set[int] = set()
+        self.flag_seen = threading.Condition()
+        self.plays = 0
+
+    def _call(self, conn, method: str, path: str, body: bytes | None = None, headers: dict | None = None,
+              timed: bool = True):
+        t0 = time.perf_counter()
+        conn.request(method, path, body=body, headers={**self.auth, **(headers or {})})
+        resp = conn.getresponse()
+        data = resp.read()
+        if timed:
+            self.stats["sync"].append((time.perf_counter() - t0) * 1000)
+        return resp, data
+
+    def fetch_state(self, conn) -> None:
+        resp, data = self._call(conn, "GET", "/api/box/state", headers={"If-None-Match": self.etag} if self.etag else {})
+        if resp.status == 200:
+            doc = json.loads(data)
+            self.etag = resp.getheader("ETag")
+            flags = {e["song_id"] for e in doc["resident_songs"] if e["never_play"]}
+            with self.flag_seen:
+                self.flags = flags
+                self.flag_seen.notify_all()
+
+    def run_waiter(self) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=WAIT_S + 30)
+        self.fetch_state(conn)
+        while not self.stop.is_set():
+            resp, data = self._call(conn, "GET", f"/api/box/wait?etag={self.etag}&timeout={WAIT_S}", timed=False)
+            news = json.loads(data)
+            if news.get("etag") != self.etag:
+                self.fetch_state(conn)
+            if news.get("retry"):
+                self.stop.wait(news["retry"])
+
+    def run_sender(self) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        while not self.stop.wait(self.rng.expovariate(1 / REPORT_EVERY_S)):
+            self.plays += 1
+            now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            item = {"uid": f"bench-{self.box_id}/play/{self.plays}", "kind": "play",
+                    "payload": {"resident_id": self.resident_id, "song_id": None, "started_at": now,
+                                "ended_at": now, "seconds_heard": 170.0, "ended_how": "finished"}}
+            body = json.dumps({"items": [item], "playing": {"state": "playing", "resident_id": self.resident_id,
+                                                             "song": {"title": f"Song {self.plays}"}}}).encode()
+            self._call(conn, "POST", "/api/box/report", body, {"Content-Type": "application/json"})
+
+
+class Family:
+    def __init__(self, port: int, email: str, resident_id: int, song_ids: list[int], upload: Path,
+                 stop: threading.Event, stats: dict, rng: random.Random) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        self.email, self.rid, self.song_ids, self.upload_file = email, resident_id, song_ids, upload
+        self.stop, self.stats, self.rng = stop, stats, rng
+        self.cookie = self.token = ""
+
+    def _remember(self, resp, body: bytes) -> None:
+        for header, value in resp.getheaders():
+            if header.lower() == "set-cookie":
+                self.cookie = value.split(";", 1)[0]
+        m = re.search(rb'name="csrf-token" content="([^"]+)"', body)
+        if m:
+            self.token = m.group(1).decode()
+
+    def get(self, path: str, timed: bool = True) -> int:
+        t0 = time.perf_counter()
+        self.conn.request("GET", path, headers={"Cookie": self.cookie})
+        resp = self.conn.getresponse()
+        body = resp.read()
+        if timed:
+            self.stats["page"].append((time.perf_counter() - t0) * 1000)
+        self._remember(resp, body)
+        return resp.status
+
+    def post(self, path: str, fields: dict) -> int:
+        self.conn.request("POST", path, body=urlencode({**fields, "csrf_token": self.token}),
+                          headers={"Cookie": self.cookie, "Content-Type": "application/x-www-form-urlencoded"})
+        resp = self.conn.getresponse()
+        body = resp.read()
+        self._remember(resp, body)
+        return resp.status
+
+    def upload(self) -> None:
+        boundary = uuid.uuid4().hex
+        head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{uuid.uuid4().hex}.wav\""
+                f"\r\nContent-Type: audio/wav\r\n\r\n").encode()
+        tail = f"\r\n--{boundary}--\r\n".encode()
+        data = self.upload_file.read_bytes()
+        t0 = time.perf_counter()
+        self.conn.request("POST", f"/residents/{self.rid}/upload", body=head + data + tail, headers={
+            "Cookie": self.cookie, "X-CSRFToken": self.token, "Accept": "application/json",
+            "Content-Type": f"multipart/form-data; boundary={boundary}"})
+        resp = self.conn.getresponse()
+        resp.read()
+        self.stats["upload"].append((time.perf_counter() - t0) * 1000)
+
+    def run(self) -> None:
+        self.get("/login", timed=False)
+        assert self.post("/login", {"email": self.email, "password": PASSWORD}) == 302
+        while not self.stop.wait(self.rng.uniform(1.0, 4.0)):
+            self.get(f"/residents/{self.rid}")
+            self.get("/")
+            if self.rng.random() < 0.03:
+                self.upload()
+
+
+def build(data: Path, tmp: Path) -> dict:
+    db = dbmod.connect(data / "library.db")
+    rng = random.Random(7)
+    audio = []
+    for i in range(SONGS):
+        path = write_song(tmp / f"song{i}.wav", 200 + 13 * i, 2.0, tags={"title": f"Song {i}", "artist": f"Band {i}"})
+        r = ingest.ingest_file(db, data / "media", path, min_seconds=1.0)
+        audio.append(r.song_id)
+        path.unlink()
+    home_list = [homes.add_home(db, f"Home {h}") for h in range(HOMES)]
+    residents, creds = [], []
+    with dbmod.write(db):
+        for n in range(BOXES):
+            home = home_list[n % HOMES]
+            r = library.add_resident(db, f"Resident {n}", birth_year=1925 + n % 20)
+            homes.set_resident_home(db, r.id, home.id)
+            for sid in rng.sample(audio, SONGS_EACH):
+                library.link_song(db, r.id, sid)
+            residents.append(r.id)
+    for n in range(BOXES):
+        box = boxes.add_box(db, home_list[n % HOMES].id, f"Box {n}")
+        boxes.assign(db, box.id, [residents[n]])
+        _, cred = boxes.pair(db, boxes.new_pairing_code(db, box.id))
+        creds.append((box.id, cred))
+    families = []
+    for f in range(FAMILIES):
+        email = f"family{f}@bench.example"
+        accounts.create_user(db, email, PASSWORD, "family", resident_ids=[residents[f]])
+        families.append((email, residents[f]))
+    songs_of = {rid: [r[0] for r in db.execute("SELECT song_id FROM resident_songs WHERE resident_id = ?", [rid])]
+                for rid in residents[:FAMILIES]}
+    db.close()
+    return {"creds": creds, "residents": residents, "families": families, "songs_of": songs_of}
+
+
+def _raw_get(sock: socket.socket, path: str, credential: str) -> bytes:
+    """One keep-alive GET on a plain socket; returns everything the hub sent back."""
+    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {credential}\r\n"
+                 "User-Agent: evergreen-box\r\nAccept: application/json\r\n\r\n".encode())
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536)
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+    while len(body) < length:
+        body += sock.recv(65536)
+    return data[:len(head) + 4] + body
+
+
+def idle_bytes_per_hour(port: int, credential: str) -> tuple[int, int]:
+    """Bytes one box downloads for an unchanged library: its waiting polls only (the state is
+    fetched once at start and never again; the sender sends nothing when nothing plays).
+    Measured over a few real polls with a short wait, scaled to the 240 s wait of an hour."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        state = _raw_get(sock, "/api/box/state", credential)
+        etag = re.search(rb'(?i)etag: *("[^"]+")', state).group(1).decode()
+        polls = 5
+        got = sum(len(_raw_get(sock, f"/api/box/wait?etag={etag}&timeout=1", credential)) for _ in range(polls))
+    per_poll = got / polls
+    return int(per_poll), int(per_poll * 3600 / WAIT_S)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--threads", type=int, default=None, help="the hub's waitress threads (default: the hub's own)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-hub-") as tmp:
+        data = Path(tmp) / "hub"
+        print(f"Building a hub library: {BOXES} boxes in {HOMES} homes, {FAMILIES} families ...", flush=True)
+        world = build(data, Path(tmp))
+        upload = write_song(Path(tmp) / "upload.wav", 500, 30.0)       # about 5 MB
+        port = free_port()
+        env = {**os.environ, "EVERGREEN_DATA": str(data), "TMPDIR": tmp}
+        cmd = [sys.executable, "-m", "content.web", "--hub", "--port", str(port)]
+        if args.threads:
+            cmd += ["--threads", str(args.threads)]
+        log = open(Path(tmp) / "hub.log", "wb")
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        stop = threading.Event()
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline or proc.poll() is not None:
+                        print("the hub did not start")
+                        return 1
+                    time.sleep(0.1)
+            per_poll, per_hour = idle_bytes_per_hour(port, world["creds"][-1][1])
+            stats: dict[str, list[float]] = {"page": [], "sync": [], "upload": [], "flag": []}
+            rng = random.Random(3)
+            sims = [SimBox(port, bid, cred, world["residents"][n], stop, stats, random.Random(n))
+                    for n, (bid, cred) in enumerate(world["creds"])]
+            threads = []
+            for sim in sims:
+                for target in (sim.run_waiter, sim.run_sender):
+                    t = threading.Thread(target=target, daemon=True)
+                    t.start()
+                    threads.append(t)
+            time.sleep(5)                                 # every box has its state and is waiting
+            stats["sync"].clear()
+            fams = [Family(port, email, rid, world["songs_of"][rid], upload, stop, stats, random.Random(i))
+                    for i, (email, rid) in enumerate(world["families"])]
+            for fam in fams:
+                threading.Thread(target=fam.run, daemon=True).start()
+            Path(f"/proc/{proc.pid}/clear_refs").write_text("5")
+            t_end = time.monotonic() + args.seconds
+            flagger = fams[0]
+            flag_conn = Family(port, flagger.email, flagger.rid, flagger.song_ids, upload, stop, stats, rng)
+            flag_conn.get("/login", timed=False)
+            flag_conn.post("/login", {"email": flagger.email, "password": PASSWORD})
+            flag_conn.get(f"/residents/{flagger.rid}", timed=False)
+            box = next(s for s in sims if s.resident_id == flagger.rid)
+            on = True
+            while time.monotonic() < t_end:
+                sid = rng.choice(flagger.song_ids)
+                want = on
+                t0 = time.perf_counter()
+                flag_conn.post(f"/residents/{flagger.rid}/songs/{sid}/never-play",
+                               {"never_play": "1" if want else "0", "reason": "bench"})
+                with box.flag_seen:
+                    ok = box.flag_seen.wait_for(lambda: (sid in box.flags) == want, timeout=30)
+                if ok:
+                    stats["flag"].append(time.perf_counter() - t0)
+                if not want:
+                    on = True
+                else:
+                    on = False
+                time.sleep(rng.uniform(2.0, 4.0))
+            mem = memory(proc.pid)
+            stop.set()
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    print(f"{BOXES} boxes, {FAMILIES} families, {args.seconds:.0f} s on this machine "
+          f"({os.cpu_count()} cores, the simulated boxes and families sharing them with the hub):")
+    print(f"family page: {len(stats['page'])} requests, median {pct(stats['page'], 50):.0f} ms, "
+          f"p95 {pct(stats['page'], 95):.0f} ms (target <= 200 ms)")
+    print(f"sync request (state, report): {len(stats['sync'])} requests, median {pct(stats['sync'], 50):.1f} ms, "
+          f"p95 {pct(stats['sync'], 95):.1f} ms (target <= 100 ms)")
+    print(f"song upload (5 MB, stored and checked): {len(stats['upload'])} uploads, "
+          f"median {pct(stats['upload'], 50):.0f} ms")
+    print(f"red flag -> the box has the new state: {len(stats['flag'])} flags, median {pct(stats['flag'], 50):.2f} s, "
+          f"p95 {pct(stats['flag'], 95):.2f} s (target <= 10 s; the kiosk then notices within 1 s)")
+    print(f"hub RSS {mem['VmRSS'] / 1024:.0f} MB, peak {mem['VmHWM'] / 1024:.0f} MB (target <= 300 MB)")
+    print(f"unchanged library: {per_poll} bytes a waiting poll (headers and body), "
+          f"{per_hour / 1024:.1f} KB a box downloads in an hour (a poll every {WAIT_S} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
