@@ -201,3 +201,26 @@ def test_care_homes_and_staff_limited_to_them_from_the_command_line(hub):
     assert "Rose House: sam@rose.example" in words and "Oak Lodge: no staff of its own" in words
     status, words = _cli("homes", "staff", "--email", "sam@rose.example", "--home", "Elm Court", "--db", db)
     assert status == 2 and "There is no care home called Elm Court." in words
+
+
+def test_files_nothing_uses_stay_for_the_grace_period_then_go(lib):
+    import datetime as dt
+
+    from content.sync import files
+    name = "ab" * 32 + ".wav"
+    (lib.media / name).write_bytes(b"RIFF")
+    lib.db.execute("INSERT INTO sync_files (name, placed_at) VALUES (?, '2026-01-01T00:00:00Z')", [name])
+    lib.db.conn.commit()
+    assert integrity.check(lib.db, lib.media).ok          # the agent's file, not an orphan
+    now = dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)
+    downloads = lib.data / "sync" / "downloads"
+    assert files.collect_garbage(lib.db, lib.media, downloads, set(), now=now) == []
+    later = now + dt.timedelta(days=files.GRACE_DAYS) - dt.timedelta(minutes=1)
+    assert files.collect_garbage(lib.db, lib.media, downloads, set(), now=later) == []
+    assert (lib.media / name).exists()
+    # Wanted again within the grace period: the clock starts over.
+    files.collect_garbage(lib.db, lib.media, downloads, {name}, now=later)
+    assert files.collect_garbage(lib.db, lib.media, downloads, set(), now=later + dt.timedelta(days=1)) == []
+    gone = later + dt.timedelta(days=1 + files.GRACE_DAYS, minutes=1)
+    assert files.collect_garbage(lib.db, lib.media, downloads, set(), now=gone) == [name]
+    assert not (lib.media / name).exists() and integrity.check(lib.db, lib.media).ok
