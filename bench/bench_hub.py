@@ -105,18 +105,33 @@ class SimBox:
                 self.flag_seen.notify_all()
 
     def run_waiter(self) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=WAIT_S + 30)
-        self.fetch_state(conn)
         while not self.stop.is_set():
-            resp, data = self._call(conn, "GET", f"/api/box/wait?etag={self.etag}&timeout={WAIT_S}", timed=False)
-            news = json.loads(data)
-            if news.get("etag") != self.etag:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=WAIT_S + 30)
+            try:
                 self.fetch_state(conn)
-            if news.get("retry"):
-                self.stop.wait(news["retry"])
+                while not self.stop.is_set():
+                    resp, data = self._call(conn, "GET", f"/api/box/wait?etag={self.etag}&timeout={WAIT_S}",
+                                            timed=False)
+                    news = json.loads(data)
+                    if news.get("etag") != self.etag:
+                        self.fetch_state(conn)
+                    if news.get("retry"):
+                        self.stop.wait(news["retry"])
+            except (OSError, http.client.HTTPException, ValueError):
+                self.stats["errors"].append(1)
+                conn.close()
+                self.stop.wait(2)
 
     def run_sender(self) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        while not self.stop.is_set():
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            try:
+                self._send(conn)
+            except (OSError, http.client.HTTPException):
+                self.stats["errors"].append(1)
+                conn.close()
+
+    def _send(self, conn) -> None:
         while not self.stop.wait(self.rng.expovariate(1 / REPORT_EVERY_S)):
             self.plays += 1
             now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
@@ -179,10 +194,10 @@ class Family:
     def run(self) -> None:
         self.get("/login", timed=False)
         assert self.post("/login", {"email": self.email, "password": PASSWORD}) == 302
-        while not self.stop.wait(self.rng.uniform(1.0, 4.0)):
+        while not self.stop.wait(self.rng.uniform(5.0, 15.0)):   # a person reading a page
             self.get(f"/residents/{self.rid}")
             self.get("/")
-            if self.rng.random() < 0.03:
+            if self.rng.random() < 0.05:
                 self.upload()
 
 
@@ -248,11 +263,16 @@ def idle_bytes_per_hour(port: int, credential: str) -> tuple[int, int]:
     return int(per_poll), int(per_poll * 3600 / WAIT_S)
 
 
+def stats_failed(stats: dict) -> bool:
+    return bool(stats.get("errors"))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--threads", type=int, default=None, help="the hub's waitress threads (default: the hub's own)")
     args = parser.parse_args()
+    stats: dict[str, list[float]] = {"errors": []}
     with tempfile.TemporaryDirectory(prefix="bench-hub-") as tmp:
         data = Path(tmp) / "hub"
         print(f"Building a hub library: {BOXES} boxes in {HOMES} homes, {FAMILIES} families ...", flush=True)
@@ -278,7 +298,7 @@ def main() -> int:
                         return 1
                     time.sleep(0.1)
             per_poll, per_hour = idle_bytes_per_hour(port, world["creds"][-1][1])
-            stats: dict[str, list[float]] = {"page": [], "sync": [], "upload": [], "flag": []}
+            stats: dict[str, list[float]] = {"page": [], "sync": [], "upload": [], "flag": [], "errors": []}
             rng = random.Random(3)
             sims = [SimBox(port, bid, cred, world["residents"][n], stop, stats, random.Random(n))
                     for n, (bid, cred) in enumerate(world["creds"])]
@@ -321,11 +341,16 @@ def main() -> int:
             mem = memory(proc.pid)
             stop.set()
         finally:
+            stop.set()
             proc.terminate()
             try:
                 proc.wait(15)
             except subprocess.TimeoutExpired:
                 proc.kill()
+            log.close()
+            tail = (Path(tmp) / "hub.log").read_text(errors="replace").splitlines()[-15:]
+            if stats_failed(stats):
+                print("The hub's log ends:\n  " + "\n  ".join(tail))
     print(f"{BOXES} boxes, {FAMILIES} families, {args.seconds:.0f} s on this machine "
           f"({os.cpu_count()} cores, the simulated boxes and families sharing them with the hub):")
     print(f"family page: {len(stats['page'])} requests, median {pct(stats['page'], 50):.0f} ms, "
@@ -337,6 +362,7 @@ def main() -> int:
     print(f"red flag -> the box has the new state: {len(stats['flag'])} flags, median {pct(stats['flag'], 50):.2f} s, "
           f"p95 {pct(stats['flag'], 95):.2f} s (target <= 10 s; the kiosk then notices within 1 s)")
     print(f"hub RSS {mem['VmRSS'] / 1024:.0f} MB, peak {mem['VmHWM'] / 1024:.0f} MB (target <= 300 MB)")
+    print(f"connection errors seen by the simulated boxes: {len(stats['errors'])}")
     print(f"unchanged library: {per_poll} bytes a waiting poll (headers and body), "
           f"{per_hour / 1024:.1f} KB a box downloads in an hour (a poll every {WAIT_S} s)")
     return 0

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from content.db import connect
-from content.web import library_edits as edits
+from content import curation as edits
 from tests.hubkit import Box, Caddy, Hub, free_port, wait_for
 
 LITESTREAM = Path(sys.executable).parent / "litestream"

@@ -19,7 +19,7 @@ import pytest
 
 from content import control
 from content.hub import boxes
-from content.web import library_edits as edits
+from content import curation as edits
 from tests.hubkit import Box, Hub, wait_for
 from tests.test_kiosk_process import Notifications, write_config
 

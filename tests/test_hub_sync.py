@@ -12,7 +12,7 @@ import pytest
 from content import integrity, library
 from content.hub import boxes
 from content.sync import config, outbox
-from content.web import library_edits as edits
+from content import curation as edits
 from tests.hubkit import Box, Hub, wait_for
 
 

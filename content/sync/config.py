@@ -6,11 +6,11 @@ runs, and `content import` sends songs to the hub.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from content.db import LibraryError
+from content.durable import write_atomic
 
 FILE_NAME = "box.json"
 
@@ -49,19 +49,7 @@ def load(data: Path) -> BoxLink | None:
 def save(data: Path, link: BoxLink) -> None:
     """Written whole (temporary file, fsync, rename), readable by the service user only."""
     data.mkdir(parents=True, exist_ok=True)
-    p = path(data)
-    tmp = p.with_name(f".{p.name}.{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        json.dump(asdict(link), fh)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, p)
-    dfd = os.open(data, os.O_RDONLY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
+    write_atomic(path(data), json.dumps(asdict(link)), mode=0o600)
 
 
 def in_hub_mode(data: Path) -> bool:

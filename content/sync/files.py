@@ -20,7 +20,8 @@ import sqlite_utils
 
 from content import media
 from content.db import write
-from content.library import utcnow
+from content.durable import fsync_dir
+from content.timestamps import utc_iso
 from content.sync.client import HubClient, HubUnreachable
 
 CHUNK = 256 * 1024
@@ -37,14 +38,6 @@ class Gone(Exception):
 
 def downloads_dir(data: Path) -> Path:
     return data / "sync" / "downloads"
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def fetch(client: HubClient, db: sqlite_utils.Database, media_dir: Path, downloads: Path, *, sha256: str,
@@ -94,9 +87,9 @@ def fetch(client: HubClient, db: sqlite_utils.Database, media_dir: Path, downloa
     with media.locked(media_dir):
         with write(db):
             db.execute("INSERT INTO sync_files (name, placed_at) VALUES (?, ?) "
-                       "ON CONFLICT(name) DO UPDATE SET unused_since = NULL", [name, utcnow()])
+                       "ON CONFLICT(name) DO UPDATE SET unused_since = NULL", [name, utc_iso()])
         os.replace(part, target)
-        _fsync_dir(media_dir)
+        fsync_dir(media_dir)
     return target
 
 
@@ -110,8 +103,8 @@ def collect_garbage(db: sqlite_utils.Database, media_dir: Path, downloads: Path,
     """Files the agent placed that no song uses start a grace period; after it they go.
     Partial downloads of files the hub no longer offers go at once. Returns removed names."""
     now = now or _dt.datetime.now(_dt.timezone.utc)
-    stamp = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    cutoff = (now - grace).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    stamp = utc_iso(now)
+    cutoff = utc_iso(now - grace)
     removed: list[str] = []
     with media.locked(media_dir, exclusive=True):
         used = {f"{sha}.{ext}" for sha, ext in db.execute("SELECT sha256, ext FROM songs")} | wanted
@@ -127,7 +120,7 @@ def collect_garbage(db: sqlite_utils.Database, media_dir: Path, downloads: Path,
                     db.execute("DELETE FROM sync_files WHERE name = ?", [name])
                     removed.append(name)
         if removed:
-            _fsync_dir(media_dir)
+            fsync_dir(media_dir)
     if downloads.exists():
         for part in downloads.glob("*.part"):
             if part.name[: -len(".part")] not in wanted:

@@ -15,7 +15,7 @@ from typing import Any
 import sqlite_utils
 
 from content.db import write
-from content.library import utcnow
+from content.timestamps import utc_iso
 
 PLAYS_DONE_KEY = "outbox.plays_through"    # the highest play id already put in the outbox
 PLAY_FIELDS = ("resident_id", "song_id", "started_at", "ended_at", "seconds_heard", "ended_how")
@@ -32,7 +32,7 @@ def add(db: sqlite_utils.Database, kind: str, uid: str, payload: dict[str, Any])
     """Queue one item; False when an item with this id is already queued."""
     with write(db):
         return db.execute("INSERT OR IGNORE INTO sync_outbox (uid, kind, payload, created_at) VALUES (?, ?, ?, ?)",
-                          [uid, kind, json.dumps(payload), utcnow()]).rowcount == 1
+                          [uid, kind, json.dumps(payload), utc_iso()]).rowcount == 1
 
 
 def _state(db: sqlite_utils.Database, key: str, default: Any) -> Any:
@@ -62,7 +62,7 @@ def collect_plays(db: sqlite_utils.Database, box_uid: str) -> int:
         for row in rows:
             payload = dict(zip(PLAY_FIELDS, row[1:]))
             db.execute("INSERT OR IGNORE INTO sync_outbox (uid, kind, payload, created_at) VALUES (?, ?, ?, ?)",
-                       [f"{box_uid}/play/{row[0]}", "play", json.dumps(payload), utcnow()])
+                       [f"{box_uid}/play/{row[0]}", "play", json.dumps(payload), utc_iso()])
         if rows:
             _set_state(db, PLAYS_DONE_KEY, rows[-1][0])
     return len(rows)
