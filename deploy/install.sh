@@ -26,7 +26,8 @@
 #   --tls internal       Caddy's own certificate authority instead of a public certificate
 #                        (a LAN or a test)
 #   --backup-to URL      continuous backup of the hub's library: file:///var/backups/evergreen
-#                        or s3://bucket/path (keys in /etc/evergreen/litestream.env)
+#                        (or a folder in it) or s3://bucket/path (keys in
+#                        /etc/evergreen/litestream.env)
 set -euo pipefail
 
 SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -127,8 +128,9 @@ if [ "$HUB" -eq 1 ] && [ "$UNINSTALL" -eq 0 ]; then
   [[ "$DOMAIN" =~ ^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$ ]] \
     || die "--hub needs --domain with the hub's public name in lower case, e.g. music.example.org."
   case "$BACKUP_TO" in
-    ""|file:///*|s3://*) ;;
-    *) die "--backup-to takes file:///a/folder or s3://bucket/path." ;;
+    ""|file:///var/backups/evergreen|file:///var/backups/evergreen/*|s3://*) ;;
+    file://*) die "--backup-to file:// must be /var/backups/evergreen or a folder in it (mount another disk there): the backup service may write nowhere else." ;;
+    *) die "--backup-to takes file:///var/backups/evergreen or s3://bucket/path." ;;
   esac
   case "$BACKUP_TO" in
     *[[:space:]\'\"\\]*) die "--backup-to must not contain spaces, quotes or backslashes." ;;
