@@ -109,15 +109,22 @@ class _PlainTooBigTask(ErrorTask):
         super().execute()
 
 
+HUB_CONNECTIONS = 2000      # each box keeps two or three connections open; families add theirs
+
+
 def make_server(app: Flask, host: str, port: int, threads: int = 4):
     """The waitress server for this app (port 0: any free port; see .effective_port).
 
     Its body limit is the app's own: a body the app would refuse is refused from its
     declared length, never stored (waitress refuses a length equal to its limit, hence + 1)."""
+    # A hub holds a connection or two open for every box, far past a box's own limit and
+    # past what select() can watch, hence poll().
+    hub = bool(app.config.get("HUB"))
     server = waitress.create_server(app, host=host, port=port, threads=threads,
                                     max_request_body_size=app.config["MAX_CONTENT_LENGTH"] + 1,
                                     max_request_header_size=MAX_HEADER_BYTES,
-                                    connection_limit=CONNECTION_LIMIT, channel_timeout=CHANNEL_TIMEOUT_S,
+                                    connection_limit=HUB_CONNECTIONS if hub else CONNECTION_LIMIT,
+                                    asyncore_use_poll=hub, channel_timeout=CHANNEL_TIMEOUT_S,
                                     cleanup_interval=CLEANUP_INTERVAL_S, ident="evergreen")
     task = type("TooBigTask", (_PlainTooBigTask,), {"words": too_big_words(app.config)})
 
