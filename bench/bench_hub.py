@@ -9,6 +9,10 @@ song. Every few seconds a family red-flags a song; the time until that resident'
 fetched the state with the flag in it is the red-flag figure (the kiosk then notices within
 its one-second library poll and fades the song).
 
+One box (the second family's relative's) is a real one: the real sync agent with its own
+library and media folder. On it are measured the time from a family's 5 MB upload until the
+song is playable there (row applied, file whole), and from a red flag until its library has it.
+
 Prints figures; targets: p95 family page <= 200 ms, p95 sync request <= 100 ms, red flag to
 box p95 <= 10 s, hub RSS <= 300 MB, and the bytes a box downloads in an hour when nothing
 changes (goal: a few KB). Run it alone, under the CPU lock:
@@ -37,6 +41,8 @@ sys.path.insert(0, str(ROOT))
 
 from content import accounts, db as dbmod, ingest, library  # noqa: E402
 from content.hub import boxes, homes  # noqa: E402
+from content.sync import config as box_link  # noqa: E402
+from content.sync.agent import Agent, AgentSettings  # noqa: E402
 from tests.audio import write_song  # noqa: E402
 
 PASSWORD = "bench-password-1"
@@ -263,6 +269,33 @@ def idle_bytes_per_hour(port: int, credential: str) -> tuple[int, int]:
     return int(per_poll), int(per_poll * 3600 / WAIT_S)
 
 
+class RealBox:
+    """The real sync agent, with its own library, following the hub under load."""
+
+    def __init__(self, data: Path, port: int, box_id: int, credential: str) -> None:
+        data.mkdir(parents=True)
+        box_link.save(data, box_link.BoxLink(hub=f"http://127.0.0.1:{port}", box_id=box_id, credential=credential))
+        self.db = dbmod.connect(data / "library.db")
+        self.agent = Agent(AgentSettings(data=data, db_path=data / "library.db", media_dir=data / "media",
+                                         socket_path=data / "kiosk.sock", link=box_link.load(data)))
+
+    def count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM resident_songs").fetchone()[0]
+
+    def flagged(self, song_id: int) -> bool:
+        row = self.db.execute("SELECT never_play FROM resident_songs WHERE song_id = ?", [song_id]).fetchone()
+        return bool(row and row[0])
+
+
+def until(check, timeout: float) -> float | None:
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < timeout:
+        if check():
+            return time.perf_counter() - t0
+        time.sleep(0.05)
+    return None
+
+
 def stats_failed(stats: dict) -> bool:
     return bool(stats.get("errors"))
 
@@ -301,7 +334,9 @@ def main() -> int:
             stats: dict[str, list[float]] = {"page": [], "sync": [], "upload": [], "flag": [], "errors": []}
             rng = random.Random(3)
             sims = [SimBox(port, bid, cred, world["residents"][n], stop, stats, random.Random(n))
-                    for n, (bid, cred) in enumerate(world["creds"])]
+                    for n, (bid, cred) in enumerate(world["creds"]) if n != 1]
+            real = RealBox(Path(tmp) / "real-box", port, *world["creds"][1])
+            real.agent.start()
             threads = []
             for sim in sims:
                 for target in (sim.run_waiter, sim.run_sender):
@@ -322,6 +357,27 @@ def main() -> int:
             flag_conn.post("/login", {"email": flagger.email, "password": PASSWORD})
             flag_conn.get(f"/residents/{flagger.rid}", timed=False)
             box = next(s for s in sims if s.resident_id == flagger.rid)
+            until(lambda: real.count() == SONGS_EACH, 60)
+            # A new 5 MB song, uploaded by the real box's family, until it is playable there.
+            real_family = fams[1]
+            before = real.count()
+            uploader = Family(port, real_family.email, real_family.rid, [], upload, stop, stats, rng)
+            uploader.get("/login", timed=False)
+            uploader.post("/login", {"email": real_family.email, "password": PASSWORD})
+            uploader.get(f"/residents/{real_family.rid}", timed=False)
+            t0 = time.perf_counter()
+            uploader.upload()
+            new_song = until(lambda: real.count() > before, 120)
+            new_song = None if new_song is None else new_song + (time.perf_counter() - t0 - new_song)
+            real_flags = []
+            for i in range(6):
+                sid = real_family.song_ids[i]
+                t0 = time.perf_counter()
+                uploader.post(f"/residents/{real_family.rid}/songs/{sid}/never-play", {"never_play": "1", "reason": "b"})
+                took = until(lambda: real.flagged(sid), 30)
+                if took is not None:
+                    real_flags.append(time.perf_counter() - t0)
+                time.sleep(1.0)
             on = True
             while time.monotonic() < t_end:
                 sid = rng.choice(flagger.song_ids)
@@ -340,6 +396,8 @@ def main() -> int:
                 time.sleep(rng.uniform(2.0, 4.0))
             mem = memory(proc.pid)
             stop.set()
+            real.agent.stop()
+            real.db.close()
         finally:
             stop.set()
             proc.terminate()
@@ -361,6 +419,10 @@ def main() -> int:
           f"median {pct(stats['upload'], 50):.0f} ms")
     print(f"red flag -> the box has the new state: {len(stats['flag'])} flags, median {pct(stats['flag'], 50):.2f} s, "
           f"p95 {pct(stats['flag'], 95):.2f} s (target <= 10 s; the kiosk then notices within 1 s)")
+    print(f"real box: a new 5 MB song playable {new_song:.1f} s after the family's upload began (target <= 60 s)"
+          if new_song is not None else "real box: the new song did not arrive within 120 s")
+    print(f"real box: red flag in its library: {len(real_flags)} flags, median {pct(real_flags, 50):.2f} s, "
+          f"max {max(real_flags or [float('nan')]):.2f} s (the kiosk then fades the song within about 1 s)")
     print(f"hub RSS {mem['VmRSS'] / 1024:.0f} MB, peak {mem['VmHWM'] / 1024:.0f} MB (target <= 300 MB)")
     print(f"connection errors seen by the simulated boxes: {len(stats['errors'])}")
     print(f"unchanged library: {per_poll} bytes a waiting poll (headers and body), "
