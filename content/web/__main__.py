@@ -45,9 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hub", action="store_true", default=os.environ.get("EVERGREEN_HUB") == "1",
                         help="run as a hub: care homes, music boxes and their channel (or EVERGREEN_HUB=1)")
     parser.add_argument("--public-url", default=os.environ.get("EVERGREEN_PUBLIC_URL", ""), metavar="URL",
-                        help="the address people open, e.g. https://music.example.org: links are made from it, "
-                             "and under https cookies are Secure, HSTS is sent and only this host is answered "
-                             "(or EVERGREEN_PUBLIC_URL)")
+                        help="the address people open, e.g. https://music.example.org, over the admin settings' "
+                             "public_url: links are made from it, and under https cookies are Secure, HSTS is "
+                             "sent and only this host is answered (or EVERGREEN_PUBLIC_URL)")
     parser.add_argument("--max-upload-mb", type=int, default=DEFAULT_MAX_UPLOAD_MB,
                         help=f"the largest song file a family can send (default {DEFAULT_MAX_UPLOAD_MB})")
     args = parser.parse_args(argv)
@@ -60,8 +60,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"This music box follows the hub at {link.hub}: residents and songs are curated there, "
                   "so this box's own admin is off.", file=sys.stderr)
             return 3
-        app = create_app({"MAX_UPLOAD_BYTES": args.max_upload_mb * 1024 * 1024, "HUB": args.hub,
-                          "PUBLIC_URL": args.public_url, "THREADS": threads})
+        settings = {"MAX_UPLOAD_BYTES": args.max_upload_mb * 1024 * 1024, "HUB": args.hub, "THREADS": threads}
+        if args.public_url:
+            settings["PUBLIC_URL"] = args.public_url   # else the admin settings file's public_url
+        app = create_app(settings)
     except LibraryError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 2
