@@ -11,6 +11,8 @@ so the pages people use always have threads to run on.
 """
 from __future__ import annotations
 
+import logging
+import sqlite3
 import threading
 import time
 from collections import Counter
@@ -21,6 +23,7 @@ import sqlite_utils
 from content.hub import revisions
 
 INTERVAL_S = 0.2
+log = logging.getLogger("evergreen.hub")
 
 
 class ChangeWatch:
@@ -38,7 +41,14 @@ class ChangeWatch:
         db = self._open_db()
         try:
             while not self._closed:
-                n = revisions.counter(db)
+                try:
+                    n = revisions.counter(db)
+                except sqlite3.Error:
+                    # A busy or briefly unreadable library: the polls wake at their next
+                    # check anyway (every 30 s at most); try again shortly.
+                    log.warning("The hub could not read its change counter; trying again.", exc_info=True)
+                    time.sleep(1.0)
+                    continue
                 with self._cond:
                     if n != self._counter:
                         self._counter = n
