@@ -224,3 +224,28 @@ def test_files_nothing_uses_stay_for_the_grace_period_then_go(lib):
     gone = later + dt.timedelta(days=1 + files.GRACE_DAYS, minutes=1)
     assert files.collect_garbage(lib.db, lib.media, downloads, set(), now=gone) == [name]
     assert not (lib.media / name).exists() and integrity.check(lib.db, lib.media).ok
+
+
+def test_the_agent_tells_systemd_it_is_ready_and_alive_while_its_loops_run(hub, box_a, tmp_path):
+    from content.sdnotify import SdNotify
+    from content.sync.agent import Agent
+    from tests.test_kiosk_process import Notifications
+    home = hub.home("Rose House")
+    mary = hub.resident("Mary", home)
+    _, code = hub.box(home, "Lounge", [mary])
+    box_a.join(hub.url, code)
+    notify = Notifications(tmp_path / "notify.sock")
+    agent = Agent(box_a.settings(), notifier=SdNotify(str(notify.path)))
+    agent.start()
+    try:
+        notify.wait("READY=1", 10)
+        notify.wait("WATCHDOG=1", 10)
+        # A loop that stops showing life stops the heartbeats, so systemd restarts the agent.
+        # (The waiter is held at the hub for up to 20 s here, so it cannot show life meanwhile.)
+        agent._shared.alive["waiter"] -= 10_000
+        agent.s.wait_s = 0
+        notify.seen.clear()
+        with pytest.raises(AssertionError, match="no WATCHDOG=1"):
+            notify.wait("WATCHDOG=1", 2)
+    finally:
+        agent.stop()
