@@ -249,3 +249,22 @@ def test_the_agent_tells_systemd_it_is_ready_and_alive_while_its_loops_run(hub, 
             notify.wait("WATCHDOG=1", 2)
     finally:
         agent.stop()
+
+
+def test_a_reaction_logged_on_the_box_reaches_the_hub_once_and_counts_there(hub, box_a):
+    from content.care import reactions
+    home = hub.home("Rose House")
+    mary = hub.resident("Mary", home)
+    sid = hub.song(mary, 440, "Mary One")
+    _, code = hub.box(home, "Lounge", [mary])
+    box_a.join(hub.url, code)
+    box_a.start_agent()
+    wait_for(lambda: box_a.songs(mary.id), 20, "box A has Mary's song")
+    logged = reactions.record(box_a.db, mary.id, "sang_along", song_id=sid, by_role="staff", source="box")
+    wait_for(lambda: reactions.by_uid(hub.db, logged.uid), 10, "the reaction reached the hub")
+    assert [r.uid for r in reactions.recent(hub.db, mary.id)] == [logged.uid]
+    wait_for(lambda: hub.db.execute("SELECT reactions_positive FROM resident_songs WHERE song_id = ?",
+                                    [sid]).fetchone()[0] == 1, 10, "the hub counted it on the song")
+    # The hub's count comes back to the box with the next state: still one, not two.
+    wait_for(lambda: outbox.count(box_a.db) == 0, 10, "the outbox is empty")
+    assert box_a.db.execute("SELECT reactions_positive FROM resident_songs WHERE song_id = ?", [sid]).fetchone()[0] == 1

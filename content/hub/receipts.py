@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 import sqlite_utils
 
-from content.db import write
+from content.db import LibraryError, write
 from content.timestamps import utc_iso
 
 log = logging.getLogger("evergreen.hub")
@@ -55,7 +55,7 @@ def _song_or_none(db: sqlite_utils.Database, song_id: Any) -> int | None:
     return song_id if db.execute("SELECT 1 FROM songs WHERE id = ?", [song_id]).fetchone() else None
 
 
-def receive_play(db: sqlite_utils.Database, box_id: int, payload: dict[str, Any]) -> None:
+def receive_play(db: sqlite_utils.Database, box_id: int, payload: dict[str, Any], uid: str) -> None:
     rid = _resident_of_box(db, box_id, payload.get("resident_id"))
     how = _text(payload, "ended_how")
     if how is not None and how not in ENDED:
@@ -72,8 +72,19 @@ def receive_play(db: sqlite_utils.Database, box_id: int, payload: dict[str, Any]
                 float(heard), how])
 
 
-Receiver = Callable[[sqlite_utils.Database, int, dict[str, Any]], None]
-RECEIVERS: dict[str, Receiver] = {"play": receive_play}
+def receive_reaction(db: sqlite_utils.Database, box_id: int, payload: dict[str, Any], uid: str) -> None:
+    """A reaction logged on the box (its staff button): the care loop takes it, keyed by the
+    reaction's own uid, for a resident of the box's home."""
+    from content.care import reactions
+    rid = _resident_of_box(db, box_id, payload.get("resident_id"))
+    try:
+        reactions.receive(db, uid, payload, resident_id=rid)
+    except LibraryError as exc:
+        raise Unusable(str(exc)) from None
+
+
+Receiver = Callable[[sqlite_utils.Database, int, dict[str, Any], str], None]
+RECEIVERS: dict[str, Receiver] = {"play": receive_play, "reaction": receive_reaction}
 
 
 def receive(db: sqlite_utils.Database, box_id: int, items: list[Any],
@@ -95,7 +106,7 @@ def receive(db: sqlite_utils.Database, box_id: int, items: list[Any],
                     db.execute("SAVEPOINT item")
                     if not isinstance(payload, dict):
                         raise Unusable("no payload")
-                    receivers[kind](db, box_id, payload)
+                    receivers[kind](db, box_id, payload, uid)
                     db.execute("RELEASE item")
                 except Unusable as exc:
                     db.execute("ROLLBACK TO item")

@@ -260,6 +260,7 @@ class Agent:
         self.stopping.wait(self.s.send_every_s)
         self._watchdog()
         outbox.collect_plays(db, self.box_uid(db))
+        outbox.collect_reactions(db)
         items = outbox.pending(db)
         playing = self._status(self.s.socket_path)
         with self._shared.lock:

@@ -59,6 +59,7 @@ def apply_state(db: sqlite_utils.Database, state: dict[str, Any], have_file: Cal
     resident_ids = {r["id"] for r in state["residents"]}
     with write(db):
         outbox.collect_plays(db, box_uid)
+        outbox.collect_reactions(db)
         keep = {(e["resident_id"], e["song_id"]) for e in entries}
         for rid, sid in db.execute("SELECT resident_id, song_id FROM resident_songs").fetchall():
             if (rid, sid) not in keep:

@@ -4,7 +4,7 @@ loses nothing, each item with an id that never repeats so the hub counts it once
 Any part of the box can add an item (`add`): a kind the hub has a receiver for
 (content.hub.receipts.RECEIVERS), an idempotent id, and a JSON payload. Plays are added by
 the agent itself (`collect_plays`), from the play history the kiosk writes, so the kiosk does
-not change for hub mode.
+not change for hub mode; so are reactions logged on the box (`collect_reactions`).
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from content.db import write
 from content.timestamps import utc_iso
 
 PLAYS_DONE_KEY = "outbox.plays_through"    # the highest play id already put in the outbox
+REACTIONS_DONE_KEY = "outbox.reactions_through"
 PLAY_FIELDS = ("resident_id", "song_id", "started_at", "ended_at", "seconds_heard", "ended_how")
 
 
@@ -65,6 +66,24 @@ def collect_plays(db: sqlite_utils.Database, box_uid: str) -> int:
                        [f"{box_uid}/play/{row[0]}", "play", json.dumps(payload), utc_iso()])
         if rows:
             _set_state(db, PLAYS_DONE_KEY, rows[-1][0])
+    return len(rows)
+
+
+def collect_reactions(db: sqlite_utils.Database) -> int:
+    """Put every reaction logged on this box since the last time into the outbox, under the
+    reaction's own uid (the care loop gives each one), in the care loop's payload."""
+    from content.care import reactions
+    with write(db):
+        done = int(_state(db, REACTIONS_DONE_KEY, 0))
+        rows = db.execute("SELECT id, uid FROM reactions WHERE id > ? ORDER BY id", [done]).fetchall()
+        for rid, uid in rows:
+            reaction = reactions.by_uid(db, uid) if uid else None
+            if reaction is None:
+                continue
+            db.execute("INSERT OR IGNORE INTO sync_outbox (uid, kind, payload, created_at) VALUES (?, ?, ?, ?)",
+                       [uid, "reaction", json.dumps(reactions.to_payload(reaction)), utc_iso()])
+        if rows:
+            _set_state(db, REACTIONS_DONE_KEY, rows[-1][0])
     return len(rows)
 
 
