@@ -268,3 +268,28 @@ def test_a_reaction_logged_on_the_box_reaches_the_hub_once_and_counts_there(hub,
     # The hub's count comes back to the box with the next state: still one, not two.
     wait_for(lambda: outbox.count(box_a.db) == 0, 10, "the outbox is empty")
     assert box_a.db.execute("SELECT reactions_positive FROM resident_songs WHERE song_id = ?", [sid]).fetchone()[0] == 1
+
+
+def test_a_download_cut_off_resumes_where_it_stopped(hub, box_a):
+    from content.sync import files
+    from content.sync.client import HubClient
+    home = hub.home("Rose House")
+    mary = hub.resident("Mary", home)
+    sid = hub.song(mary, 440, "Mary One", seconds=4)
+    _, code = hub.box(home, "Lounge", [mary])
+    box_a.join(hub.url, code)
+    sha, ext, size = hub.db.execute("SELECT sha256, ext, size_bytes FROM songs WHERE id = ?", [sid]).fetchone()
+    whole = (hub.media / f"{sha}.{ext}").read_bytes()
+    downloads = box_a.data / "sync" / "downloads"
+    downloads.mkdir(parents=True)
+    (downloads / f"{sha}.{ext}.part").write_bytes(whole[:size // 2])      # what a cut left
+    link = config.load(box_a.data)
+    client = HubClient(link.hub, link.authorization)
+    got = []
+    try:
+        target = files.fetch(client, box_a.db, box_a.media, downloads, sha256=sha, ext=ext, size=size,
+                             progress=got.append)
+    finally:
+        client.close()
+    assert sum(got) == size - size // 2                  # only the rest came over the wire
+    assert target.read_bytes() == whole and not any(downloads.iterdir())
