@@ -389,22 +389,17 @@ def main() -> int:
                 if took is not None:
                     real_flags.append(time.perf_counter() - t0)
                 time.sleep(1.0)
-            on = True
             while time.monotonic() < t_end:
                 sid = rng.choice(flagger.song_ids)
-                want = on
-                t0 = time.perf_counter()
-                flag_conn.post(f"/residents/{flagger.rid}/songs/{sid}/never-play",
-                               {"never_play": "1" if want else "0", "reason": "bench"})
-                with box.flag_seen:
-                    ok = box.flag_seen.wait_for(lambda: (sid in box.flags) == want, timeout=30)
-                if ok:
-                    stats["flag"].append(time.perf_counter() - t0)
-                if not want:
-                    on = True
-                else:
-                    on = False
-                time.sleep(rng.uniform(2.0, 4.0))
+                for want in (True, False):          # flag a song, then lift the same flag
+                    t0 = time.perf_counter()
+                    flag_conn.post(f"/residents/{flagger.rid}/songs/{sid}/never-play",
+                                   {"never_play": "1" if want else "0", "reason": "bench"})
+                    with box.flag_seen:
+                        ok = box.flag_seen.wait_for(lambda: (sid in box.flags) == want, timeout=30)
+                    if ok:
+                        stats["flag"].append(time.perf_counter() - t0)
+                    time.sleep(rng.uniform(2.0, 4.0))
             mem = memory(proc.pid)
             stop.set()
             real.agent.stop()
