@@ -20,7 +20,7 @@ from flask import Blueprint, current_app, g, request, send_from_directory
 from content import ingest, library
 from content.db import LibraryError
 from content.hub import boxes, homes, receipts, revisions, state
-from content.web.guard import box_required, pairing
+from content.web.guard import accepts_files, box_required, pairing
 from content.web.request_scope import get_db
 
 bp = Blueprint("box_api", __name__, url_prefix="/api/box")
@@ -106,6 +106,7 @@ def wait():
 
 
 @bp.route("/report", methods=["POST"])
+@accepts_files
 @box_required
 def report():
     if (request.content_length or 0) > MAX_REPORT_BYTES:
@@ -161,6 +162,7 @@ def media_file(sha256: str):
 
 
 @bp.route("/songs", methods=["POST"])
+@accepts_files
 @box_required
 def upload_song():
     """A song file from a USB stick on the box, for one of the box's residents. The body is

@@ -20,7 +20,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.test import EnvironBuilder
 
 from content.web.answers import too_big_words
-from content.web.guard import access_problem, load_user
+from content.web.guard import access_problem, box_from_header, load_user
 
 SMALL_BODY = 1024 * 1024          # what an unchecked body may cost: about 1 MB, memory or disk
 # For a Raspberry Pi on the internet: enough connections for a care home's phones and a
@@ -64,6 +64,11 @@ def refusal_before_body(app: Flask, method: str, path: str, query: str, headers:
         except HTTPException as exc:
             return Refused(exc.code or 400, _WORDS.get(exc.code or 400, "That address cannot be used."))
         view = current_app.view_functions.get(endpoint)
+        if getattr(view, "access", None) == "box":
+            # A music box on a hub: its bearer credential, not a cookie, says who it is.
+            if box_from_header(headers.get("AUTHORIZATION", "")) is None:
+                return Refused(401, _WORDS[401])
+            return None if getattr(view, "accepts_files", False) else Refused(413, _WORDS[413])
         load_user()
         problem = access_problem(view, view_args)
         if problem is not None:

@@ -196,14 +196,19 @@ def song_file_view(view: Callable) -> Callable:
     return _mark(wrapped, "song_file")
 
 
+def box_from_header(authorization: str) -> int | None:
+    """The paired box a `Bearer <credential>` header belongs to, or None."""
+    kind, _, credential = (authorization or "").partition(" ")
+    if kind.lower() != "bearer" or not credential.strip():
+        return None
+    from content.hub import boxes
+    return boxes.authenticate(get_db(), credential.strip())
+
+
 def _check_box():
     """A box proves who it is with the credential it got when it was paired; anything else
     gets a 401 and nothing more, before any body is read."""
-    g.box_id = None
-    kind, _, credential = request.headers.get("Authorization", "").partition(" ")
-    if kind.lower() == "bearer" and credential:
-        from content.hub import boxes
-        g.box_id = boxes.authenticate(get_db(), credential.strip())
+    g.box_id = box_from_header(request.headers.get("Authorization", ""))
     if g.box_id is None:
         return {"ok": False, "error": "This music box is not paired with this hub."}, 401
     return None
