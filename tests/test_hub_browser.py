@@ -16,7 +16,8 @@ from content import accounts, control
 from tests.hubkit import STAFF_PW, Box, Caddy, Hub, free_port, wait_for
 from tests.audio import write_song
 from tests.test_kiosk_process import Notifications, write_config
-from tests.test_web_browser import CHROMIUM_ARGS, PHONE, SHOTS, _small_targets
+from tests import phone
+from tests.phone import PHONE, SHOTS, small_targets
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,7 +45,7 @@ def test_a_daughter_far_away_adds_a_song_over_https_and_only_her_mothers_box_pla
                           tags={"title": "We'll Meet Again", "artist": "Vera Lynn", "date": "1939"})
 
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            browser = phone.launch(p)
             try:
                 ctx = browser.new_context(ignore_https_errors=True, **PHONE)
                 page = ctx.new_page()
@@ -75,7 +76,7 @@ def test_a_daughter_far_away_adds_a_song_over_https_and_only_her_mothers_box_pla
                                        timeout=30_000)
                 SHOTS.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(SHOTS / "hub-upload-page.png"), full_page=True)
-                assert _small_targets(page) == []
+                assert small_targets(page) == []
                 family.close()
             finally:
                 browser.close()
