@@ -110,6 +110,7 @@ def test_under_https_cookies_are_secure_hsts_is_sent_hosts_are_checked_and_links
     assert "Secure" in r.headers["Set-Cookie"]
     other = hub["app"].test_client()
     assert other.get("/login", headers={"Host": "evil.example"}).status_code == 400
-    page = c.post(f"/residents/{hub['mary'].id}/invite",
-                  headers={"X-Forwarded-Host": "evil.example"}).get_data(as_text=True)
+    made = c.post(f"/residents/{hub['mary'].id}/invites", headers={"X-Forwarded-Host": "evil.example"})
+    assert made.status_code == 302
+    page = c.get(made.headers["Location"], headers={"X-Forwarded-Host": "evil.example"}).get_data(as_text=True)
     assert "https://music.example.org/invite/" in page and "evil.example" not in page
