@@ -54,8 +54,10 @@ def test_a_daughter_far_away_adds_a_song_over_https_and_only_her_mothers_box_pla
                 page.fill("#password", STAFF_PW)
                 page.click("button:has-text('Log in')")
                 page.goto(f"{public}/residents/{mary.id}")
-                page.click("button:has-text('Invite a family member')")
-                link = page.input_value("#invite-link")
+                page.get_by_role("link", name="Invite a family member").click()
+                page.fill("#label", "Anne, her daughter")
+                page.click("button:has-text('Make an invitation link')")
+                link = page.inner_text("#invite-link")
                 assert link.startswith(public + "/invite/")
                 ctx.close()
 

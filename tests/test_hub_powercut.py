@@ -1,5 +1,6 @@
-"""The sync agent killed (SIGKILL, a power cut for it) at 20 random moments while it
-downloads songs through a slow link: media/ never holds half a file or a file whose bytes
+"""The sync agent killed (SIGKILL, a power cut for it) 20 times while it downloads songs
+through a slow link, eight of them once a download is seen growing and the rest at random
+moments: media/ never holds half a file or a file whose bytes
 do not match its name, `content check` finds the library whole every time, and in the end
 every song arrives."""
 from __future__ import annotations
@@ -24,7 +25,7 @@ from tests.hubkit import Box, Hub, wait_for
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
-RATE = 4 * 1024 * 1024       # bytes a second through the slow link
+RATE = 2 * 1024 * 1024       # bytes a second through the slow link
 
 
 class SlowLink:
@@ -81,6 +82,15 @@ def _media_is_whole(media: Path) -> list[str]:
     return bad
 
 
+def _partial_sizes(downloads: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_size for p in downloads.glob("*.part")} if downloads.exists() else {}
+
+
+def _growing(before: dict[str, int], now: dict[str, int]) -> bool:
+    """A download is under way: a partial file is new or longer than when the agent started."""
+    return any(size > before.get(name, -1) for name, size in now.items())
+
+
 def _check(box: Box) -> tuple[int, str]:
     out = io.StringIO()
     with redirect_stdout(out):
@@ -102,12 +112,17 @@ def test_sigkill_during_downloads_never_leaves_half_a_file(tmp_path):
         assert box.join(f"http://127.0.0.1:{link.port}", code)[0] == 0
         env = {**os.environ, "PYTHONPATH": str(ROOT), "EVERGREEN_DATA": str(box.data)}
         cuts_mid_download = 0
-        for _ in range(20):
+        downloads = box.data / "sync" / "downloads"
+        for cut in range(20):
+            before = _partial_sizes(downloads)
             proc = subprocess.Popen([sys.executable, "-m", "content.sync", "--wait", "5"], cwd=ROOT, env=env,
                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(rng.uniform(0.3, 1.5))
-            downloads = box.data / "sync" / "downloads"
-            cuts_mid_download += any(downloads.glob("*.part")) if downloads.exists() else 0
+            if cut < 8:
+                wait_for(lambda: _growing(before, _partial_sizes(downloads)), 60, "a download under way")
+                time.sleep(rng.uniform(0.0, 0.3))
+            else:
+                time.sleep(rng.uniform(0.3, 1.5))
+            cuts_mid_download += _growing(before, _partial_sizes(downloads))
             proc.send_signal(signal.SIGKILL)
             proc.wait(10)
             assert _media_is_whole(box.media) == []
