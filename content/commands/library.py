@@ -93,7 +93,7 @@ def import_songs(args, ctx) -> int:
         # A box in hub mode: songs are curated on the hub, and come back through the sync agent.
         sent = send_songs(link, resident.id, files, ctx.out)
         for status, n in sent.items():
-            counts[status] += n
+            counts[status] = counts.get(status, 0) + n
         print(f"{counts['added']} added, {counts['duplicate']} already there, {counts['refused']} refused "
               f"for {resident.name} on the hub; this box receives them shortly.", file=ctx.out)
         return 1 if counts["refused"] else 0
