@@ -93,6 +93,7 @@ class Player:
             self._mp.audio_set_format("S16N", 44100, 2)
         self._token = 0
         self._media: vlc.Media | None = None
+        self._events: vlc.EventManager | None = None
         self._level = 0.0
         self._applied: int | None = None
         self._guard_until: float | None = None
@@ -109,13 +110,17 @@ class Player:
         media = self._instance.media_new_path(str(path))
         if start_s > 0:
             media.add_option(f":start-time={start_s:.2f}")
-        media.event_manager().event_attach(
+        # Not media.event_manager(): python-vlc memoizes that for every Media it is asked
+        # about and never forgets one, so each song would stay in memory with its callback.
+        events = vlc.libvlc_media_event_manager(media)
+        events.event_attach(
             vlc.EventType.MediaStateChanged,
             lambda event: self._forward(token, event.u.new_state),
         )
         self._mp.set_media(media)              # the player keeps its own reference
         self._release_media()
         self._media = media
+        self._events = events
         self._applied = None
         guard = vlc.AudioEqualizer()
         guard.set_preamp(GUARD_PREAMP_DB)
@@ -144,10 +149,10 @@ class Player:
     def _release_media(self) -> None:
         """Let go of the previous media and its event callback; without this every song
         played would stay in memory."""
-        media = self._media
-        self._media = None
-        if media is not None:
-            media.event_manager().event_detach(vlc.EventType.MediaStateChanged)
+        media, events = self._media, self._events
+        self._media = self._events = None
+        if media is not None and events is not None:
+            events.event_detach(vlc.EventType.MediaStateChanged)
             media.release()
 
     def set_volume(self, level: float) -> None:
