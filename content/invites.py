@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from content import library
-from content.db import LibraryError, write
+from content.db import write
+from content.text import clean_line
 from content.timestamps import utc_iso, utc_now
 
 LABEL_MAX = 80
@@ -29,10 +30,7 @@ def link_token(secret: str, salt: str) -> str:
 
 def clean_label(label: str) -> str:
     """Who an invite is for, as staff typed it: one line, not too long."""
-    words = " ".join("".join(c for c in (label or "") if c.isprintable()).split())
-    if len(words) > LABEL_MAX:
-        raise LibraryError(f"Please keep who it is for under {LABEL_MAX} letters.")
-    return words
+    return clean_line(label, "name of who it is for", LABEL_MAX)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import sqlite_utils
 from content import library
 from content.db import LibraryError, write
 from content.era.suggestions import has_title, library_titles
+from content.text import clean_line
 from content.timestamps import utc_iso
 
 WORDS_MAX = 300
@@ -37,10 +38,7 @@ class Wish:
 
 
 def _line(text: str | None) -> str:
-    words = " ".join("".join(c for c in (text or "") if c.isprintable()).split())
-    if len(words) > WORDS_MAX:
-        raise LibraryError("That song's name is too long.")
-    return words
+    return clean_line(text, "song's name", WORDS_MAX)
 
 
 def ask(db: sqlite_utils.Database, resident_id: int, title: str, artist: str = "", year: int | None = None, *,

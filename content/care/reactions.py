@@ -21,6 +21,7 @@ import sqlite_utils
 
 from content import library
 from content.db import LibraryError, write
+from content.text import clean_line
 from content.timestamps import utc_iso, utc_now
 
 NOTE_MAX = 1000
@@ -96,10 +97,8 @@ def kind_of(text: str) -> ReactionKind:
 
 
 def clean_note(text: str | None) -> str:
-    note = " ".join((text or "").split())
-    if len(note) > NOTE_MAX:
-        raise LibraryError(f"The note is too long; please keep it under {NOTE_MAX} letters.")
-    return note
+    """A reaction's note is one line, as the care report shows it."""
+    return clean_line(text, "note", NOTE_MAX)
 
 
 @dataclass(frozen=True)
