@@ -6,6 +6,10 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from dataclasses import dataclass
+from typing import Callable
+
+import sqlite_utils
 
 from content import accounts, library, mail, site
 from content.db import LibraryError
@@ -25,24 +29,46 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     add.set_defaults(func=add_user)
     ls = usub.add_parser("list", parents=[common], help="list accounts")
     ls.set_defaults(func=list_users)
-    out = usub.add_parser("logout", parents=[common], help="log an account out on every phone and computer")
-    out.add_argument("--email", required=True)
-    out.set_defaults(func=logout_user)
-    off = usub.add_parser("disable", parents=[common], help="turn an account off: it is logged out and cannot log in")
-    off.add_argument("--email", required=True)
-    off.set_defaults(func=disable_user)
-    on = usub.add_parser("enable", parents=[common], help="turn a disabled account back on")
-    on.add_argument("--email", required=True)
-    on.set_defaults(func=enable_user)
-    rm = usub.add_parser("remove", parents=[common], help="delete an account (what it wrote stays)")
-    rm.add_argument("--email", required=True)
-    rm.set_defaults(func=remove_user)
+    for change in ACCOUNT_CHANGES:
+        one = usub.add_parser(change.name, parents=[common], help=change.help)
+        one.add_argument("--email", required=True)
+        one.set_defaults(func=change.run)
     reset = usub.add_parser("reset-link", parents=[common],
                             help="make a one-time link to choose a new password (shown here, with a QR code)")
     reset.add_argument("--email", required=True)
     reset.add_argument("--send", action="store_true", help="also email the link (needs [smtp] in the admin's settings)")
     reset.add_argument("--no-qr", action="store_true", help="print only the link")
     reset.set_defaults(func=reset_link)
+
+
+@dataclass(frozen=True)
+class AccountChange:
+    """A command that changes one account, named by --email, and says what it did."""
+
+    name: str
+    help: str
+    change: Callable[[sqlite_utils.Database, int], object]
+    done: str                      # what is printed; {email} is the account's address
+
+    def run(self, args, ctx) -> int:
+        user = accounts.user_by_email(ctx.db, args.email)
+        self.change(ctx.db, user.id)
+        print(self.done.format(email=user.email), file=ctx.out)
+        return 0
+
+
+ACCOUNT_CHANGES = (
+    AccountChange("logout", "log an account out on every phone and computer", accounts.end_sessions,
+                  "{email} is logged out everywhere; their password still works."),
+    AccountChange("disable", "turn an account off: it is logged out and cannot log in",
+                  lambda db, user_id: accounts.set_disabled(db, user_id, True),
+                  "{email} is turned off: logged out everywhere, and it cannot log in until turned back on."),
+    AccountChange("enable", "turn a disabled account back on",
+                  lambda db, user_id: accounts.set_disabled(db, user_id, False),
+                  "{email} is turned back on and can log in again."),
+    AccountChange("remove", "delete an account (what it wrote stays)", accounts.remove_user,
+                  "{email} is removed. What it wrote (notes, reactions) stays."),
+)
 
 
 def _read_password(args, ctx) -> str:
@@ -79,33 +105,6 @@ def list_users(args, ctx) -> int:
             sees = ", ".join(r.name for r in accounts.residents_for(ctx.db, u)) or "no residents"
         off = " (disabled)" if u.disabled else ""
         print(f"{u.email}: {u.role}{off}, sees {sees}", file=ctx.out)
-    return 0
-
-
-def logout_user(args, ctx) -> int:
-    user = accounts.user_by_email(ctx.db, args.email)
-    accounts.end_sessions(ctx.db, user.id)
-    print(f"{user.email} is logged out everywhere; their password still works.", file=ctx.out)
-    return 0
-
-
-def disable_user(args, ctx) -> int:
-    user = accounts.set_disabled(ctx.db, accounts.user_by_email(ctx.db, args.email).id, True)
-    print(f"{user.email} is turned off: logged out everywhere, and it cannot log in until turned back on.",
-          file=ctx.out)
-    return 0
-
-
-def enable_user(args, ctx) -> int:
-    user = accounts.set_disabled(ctx.db, accounts.user_by_email(ctx.db, args.email).id, False)
-    print(f"{user.email} is turned back on and can log in again.", file=ctx.out)
-    return 0
-
-
-def remove_user(args, ctx) -> int:
-    user = accounts.user_by_email(ctx.db, args.email)
-    accounts.remove_user(ctx.db, user.id)
-    print(f"{user.email} is removed. What it wrote (notes, reactions) stays.", file=ctx.out)
     return 0
 
 
