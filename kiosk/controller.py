@@ -31,7 +31,7 @@ from content.plays import History, PlayEnd
 from content.sdnotify import SdNotify
 from kiosk.actions import PANEL_BUTTONS, PHYSICAL, Action, ActionError, ButtonEvent, for_gesture, for_press
 from kiosk.config import KioskConfig
-from kiosk.gestures import Gestures, Timings
+from kiosk.gestures import Gestures
 from kiosk.lights import Indicator, Lights, NoLights
 from kiosk.loop import LibraryChanged, Loop, Quit, StatusRequest
 from kiosk.mixer import Mixer
@@ -68,11 +68,7 @@ class Controller(Loop):
         self._db: sqlite_utils.Database | None = None
         self._player: PlayerLike | None = None
         self._indicator = Indicator()
-        g = self.config.gestures
-        self._gestures = Gestures(
-            Timings(g.debounce_ms / 1000, g.min_press_ms / 1000, g.repeat_guard_ms / 1000, g.hold_ms / 1000),
-            frozenset(name for name, b in self.config.buttons.items() if b.hold),
-        )
+        self._gestures = Gestures.for_config(self.config)
 
     def press(self, text: str, source: str = "panel") -> None:
         """A named button or an action from the panel, terminal or CLI. Raises ActionError

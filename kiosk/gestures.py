@@ -9,14 +9,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kiosk.actions import ButtonEvent
+from kiosk.config import GestureConfig, KioskConfig
 
 
 @dataclass(frozen=True)
 class Timings:
-    debounce_s: float = 0.050
-    min_press_s: float = 0.150
-    repeat_guard_s: float = 1.0
-    hold_s: float = 10.0
+    """The [gestures] settings in seconds; their defaults live in the config."""
+
+    debounce_s: float
+    min_press_s: float
+    repeat_guard_s: float
+    hold_s: float
+
+    @classmethod
+    def of(cls, config: GestureConfig) -> Timings:
+        return cls(config.debounce_ms / 1000, config.min_press_ms / 1000, config.repeat_guard_ms / 1000,
+                   config.hold_ms / 1000)
 
 
 @dataclass(frozen=True)
@@ -46,6 +54,11 @@ class Gestures:
     timings: Timings
     holds: frozenset[str] = frozenset()
     _buttons: dict[str, _Button] = field(default_factory=dict)
+
+    @classmethod
+    def for_config(cls, config: KioskConfig) -> Gestures:
+        """The gestures of the configured buttons, with the configured timings."""
+        return cls(Timings.of(config.gestures), frozenset(name for name, b in config.buttons.items() if b.hold))
 
     def edge(self, event: ButtonEvent) -> list[Gesture]:
         """Record an edge; returns gestures that became due up to the edge's time."""
