@@ -3,8 +3,10 @@ setup, and opening an invite link."""
 from __future__ import annotations
 
 import logging
+from typing import Callable
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from werkzeug.wrappers import Response
 
 from content import accounts, mail
 from content.db import LibraryError
@@ -15,9 +17,34 @@ from content.web.request_scope import get_db
 bp = Blueprint("account", __name__)
 log = logging.getLogger("evergreen.admin")
 
+PASSWORDS_DIFFER = "The two passwords were not the same."
+NEW_PASSWORDS_DIFFER = "The two new passwords were not the same."
+
 
 def _remote() -> str:
     return request.remote_addr or ""
+
+
+def _typed_twice(name: str, mismatch: str) -> str:
+    """A new password from the form's field `name`, when the field "again" matches it."""
+    value = request.form.get(name, "")
+    if value != request.form.get("again", ""):
+        raise LibraryError(mismatch)
+    return value
+
+
+def _sign_in_after(make_user: Callable[[], accounts.User], welcome: str, to: str) -> Response | str:
+    """The end of every form that signs someone in: `make_user` checks what was typed and
+    saves it, raising LibraryError with the words to show. Signed in, the person goes to
+    `to` with `welcome`; otherwise the answer is those words."""
+    try:
+        user = make_user()
+    except LibraryError as exc:
+        return str(exc)
+    sign_in(user)
+    if welcome:
+        flash(welcome)
+    return redirect(to)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -29,13 +56,12 @@ def login():
     error = None
     email = request.form.get("email", "")
     if request.method == "POST":
-        try:
-            user = accounts.authenticate(db, email, request.form.get("password", ""), remote=_remote())
-        except LibraryError as exc:
-            error = str(exc)
-        else:
-            sign_in(user)
-            return redirect(safe_next(request.args.get("next")))
+        answer = _sign_in_after(lambda: accounts.authenticate(db, email, request.form.get("password", ""),
+                                                              remote=_remote()),
+                                "", safe_next(request.args.get("next")))
+        if not isinstance(answer, str):
+            return answer
+        error = answer
     return render_template("login.html", error=error, email=email), (401 if error else 200)
 
 
@@ -79,19 +105,13 @@ def logout():
 def password():
     error = None
     if request.method == "POST":
-        new = request.form.get("new", "")
-        if new != request.form.get("again", ""):
-            error = "The two new passwords were not the same."
-        else:
-            try:
-                user = accounts.change_password(get_db(), g.user, request.form.get("current", ""), new,
-                                                remote=_remote())
-            except LibraryError as exc:
-                error = str(exc)
-            else:
-                sign_in(user)
-                flash("Your password is changed.")
-                return redirect(url_for("residents.home"))
+        answer = _sign_in_after(
+            lambda: accounts.change_password(get_db(), g.user, request.form.get("current", ""),
+                                             _typed_twice("new", NEW_PASSWORDS_DIFFER), remote=_remote()),
+            "Your password is changed.", url_for("residents.home"))
+        if not isinstance(answer, str):
+            return answer
+        error = answer
     return render_template("password.html", error=error), (400 if error else 200)
 
 
@@ -104,18 +124,14 @@ def setup():
     error = None
     form = request.form
     if request.method == "POST":
-        if form.get("password", "") != form.get("again", ""):
-            error = "The two passwords were not the same."
-        else:
-            try:
-                user = accounts.use_setup_code(db, form.get("code", ""), form.get("email", ""), form.get("password", ""),
-                                               display_name=form.get("name", ""), remote=_remote())
-            except LibraryError as exc:
-                error = str(exc)
-            else:
-                sign_in(user)
-                flash("Welcome. Your staff account is ready. Next, add a resident.")
-                return redirect(url_for("residents.home"))
+        answer = _sign_in_after(
+            lambda: accounts.use_setup_code(db, form.get("code", ""), form.get("email", ""),
+                                            _typed_twice("password", PASSWORDS_DIFFER),
+                                            display_name=form.get("name", ""), remote=_remote()),
+            "Welcome. Your staff account is ready. Next, add a resident.", url_for("residents.home"))
+        if not isinstance(answer, str):
+            return answer
+        error = answer
     return render_template("setup.html", error=error, form=form), (400 if error else 200)
 
 
@@ -130,20 +146,18 @@ def invite(token: str):
     error = None
     form = request.form
     if request.method == "POST":
-        try:
+        def accept() -> accounts.User:
             if g.user is not None:
-                user = accounts.accept_invite(db, token, user=g.user)
-            else:
-                if form.get("password", "") != form.get("again", ""):
-                    raise LibraryError("The two passwords were not the same.")
-                user = accounts.accept_invite(db, token, email=form.get("email", ""), password=form.get("password", ""),
-                                              display_name=form.get("name", ""))
-        except LibraryError as exc:
-            error = str(exc)
-        else:
-            sign_in(user)
-            flash(f"Welcome. You can now add songs for {inv.resident_name}.")
-            return redirect(url_for("residents.resident", rid=inv.resident_id))
+                return accounts.accept_invite(db, token, user=g.user)
+            return accounts.accept_invite(db, token, email=form.get("email", ""),
+                                          password=_typed_twice("password", PASSWORDS_DIFFER),
+                                          display_name=form.get("name", ""))
+
+        answer = _sign_in_after(accept, f"Welcome. You can now add songs for {inv.resident_name}.",
+                                url_for("residents.resident", rid=inv.resident_id))
+        if not isinstance(answer, str):
+            return answer
+        error = answer
     return render_template("invite.html", invite=inv, error=error, form=form), (400 if error else 200)
 
 
@@ -158,16 +172,9 @@ def reset(token: str):
         return render_template("error.html", title="This link does not work", message=str(exc)), 410
     error = None
     if request.method == "POST":
-        new = request.form.get("new", "")
-        if new != request.form.get("again", ""):
-            error = "The two new passwords were not the same."
-        else:
-            try:
-                user = accounts.use_reset(db, token, new)
-            except LibraryError as exc:
-                error = str(exc)
-            else:
-                sign_in(user)
-                flash("Your new password is saved.")
-                return redirect(url_for("residents.home"))
+        answer = _sign_in_after(lambda: accounts.use_reset(db, token, _typed_twice("new", NEW_PASSWORDS_DIFFER)),
+                                "Your new password is saved.", url_for("residents.home"))
+        if not isinstance(answer, str):
+            return answer
+        error = answer
     return render_template("reset.html", reset=pending, error=error), (400 if error else 200)
