@@ -5,8 +5,12 @@ and sensible lengths, refused in plain words rather than cut without a word."""
 from __future__ import annotations
 
 import unicodedata
+from enum import StrEnum
+from typing import TypeVar
 
 from content.db import LibraryError
+
+Word = TypeVar("Word", bound=StrEnum)
 
 TITLE_MAX = 200
 NAME_MAX = 100
@@ -47,3 +51,11 @@ def clean_note(text: str | None, what: str = "note", limit: int = NOTE_MAX) -> s
 def search_words(text: str | None) -> str:
     """What was typed in a search box, cut to a length any search can handle."""
     return " ".join(_printable(text or "", keep_newlines=False).split())[:SEARCH_MAX]
+
+
+def one_of(vocabulary: type[Word], typed: str, refusal: str) -> Word:
+    """`typed` as a word of `vocabulary`; any other word is refused with `refusal`."""
+    try:
+        return vocabulary(typed)
+    except ValueError:
+        raise LibraryError(refusal) from None

@@ -18,6 +18,7 @@ import sqlite_utils
 from content import library
 from content.care.reactions import ReactionKind
 from content.db import LibraryError, write
+from content.text import one_of
 from content.plays import PlayEnd
 from content.timestamps import utc_iso
 
@@ -38,10 +39,7 @@ class Detective(StrEnum):
 
 
 def status_of(text: str) -> Detective:
-    try:
-        return Detective(text)
-    except ValueError:
-        raise LibraryError(f"“{text}” is not trying, keeper or dropped.") from None
+    return one_of(Detective, text, f"“{text}” is not trying, keeper or dropped.")
 
 
 @dataclass(frozen=True)

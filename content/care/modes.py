@@ -21,6 +21,7 @@ import sqlite_utils
 
 from content import library
 from content.db import LibraryError, write
+from content.text import one_of
 
 CARE_TASK_MINUTES = 30
 MAX_WINDOWS = 12
@@ -55,10 +56,7 @@ class Feel(StrEnum):
 def feel_of(text: str | None) -> Feel | None:
     if not text:
         return None
-    try:
-        return Feel(text)
-    except ValueError:
-        raise LibraryError(f"“{text}” is not a mark Evergreen knows: calm, steady or none.") from None
+    return one_of(Feel, text, f"“{text}” is not a mark Evergreen knows: calm, steady or none.")
 
 
 @dataclass(frozen=True)

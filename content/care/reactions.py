@@ -21,7 +21,7 @@ import sqlite_utils
 
 from content import library
 from content.db import LibraryError, write
-from content.text import clean_line
+from content.text import clean_line, one_of
 from content.timestamps import utc_iso, utc_now
 
 NOTE_MAX = 1000
@@ -90,10 +90,7 @@ class Source(StrEnum):
 
 
 def kind_of(text: str) -> ReactionKind:
-    try:
-        return ReactionKind(text)
-    except ValueError:
-        raise LibraryError(f"“{text}” is not a reaction Evergreen knows.") from None
+    return one_of(ReactionKind, text, f"“{text}” is not a reaction Evergreen knows.")
 
 
 def clean_note(text: str | None) -> str:
