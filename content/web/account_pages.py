@@ -3,10 +3,12 @@ setup, and opening an invite link."""
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from typing import Any, Callable, TypeVar
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
-from werkzeug.wrappers import Response
+import sqlite_utils
+from flask import (Blueprint, abort, current_app, flash, g, make_response, redirect, render_template, request,
+                   session, url_for)
+from flask.typing import ResponseReturnValue
 
 from content import accounts, mail
 from content.db import LibraryError
@@ -19,6 +21,8 @@ log = logging.getLogger("evergreen.admin")
 
 PASSWORDS_DIFFER = "The two passwords were not the same."
 NEW_PASSWORDS_DIFFER = "The two new passwords were not the same."
+
+Link = TypeVar("Link")
 
 
 def _remote() -> str:
@@ -33,18 +37,32 @@ def _typed_twice(name: str, mismatch: str) -> str:
     return value
 
 
-def _sign_in_after(make_user: Callable[[], accounts.User], welcome: str, to: str) -> Response | str:
-    """The end of every form that signs someone in: `make_user` checks what was typed and
-    saves it, raising LibraryError with the words to show. Signed in, the person goes to
-    `to` with `welcome`; otherwise the answer is those words."""
+def _one_time_link(open_link: Callable[[sqlite_utils.Database, str], Link], token: str) -> Link:
+    """The invite or password link behind `token`; a used, expired or unknown one ends the
+    request here, saying so in plain words."""
     try:
-        user = make_user()
+        return open_link(get_db(), token)
     except LibraryError as exc:
-        return str(exc)
-    sign_in(user)
-    if welcome:
-        flash(welcome)
-    return redirect(to)
+        abort(make_response(plain_error("This link does not work", str(exc), 410)))
+
+
+def _sign_in_form(template: str, make_user: Callable[[], accounts.User], welcome: str, to: str, *,
+                  refused: int = 400, **context: Any) -> ResponseReturnValue:
+    """Every form that signs someone in: shown on GET; on POST `make_user` checks what was
+    typed and saves it, raising LibraryError with the words to show again above the form.
+    Signed in, the person goes to `to` with `welcome`."""
+    error = None
+    if request.method == "POST":
+        try:
+            user = make_user()
+        except LibraryError as exc:
+            error = str(exc)
+        else:
+            sign_in(user)
+            if welcome:
+                flash(welcome)
+            return redirect(to)
+    return render_template(template, error=error, **context), (refused if error else 200)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -53,16 +71,10 @@ def login():
     db = get_db()
     if not accounts.has_staff(db):
         return redirect(url_for("account.setup"))
-    error = None
     email = request.form.get("email", "")
-    if request.method == "POST":
-        answer = _sign_in_after(lambda: accounts.authenticate(db, email, request.form.get("password", ""),
-                                                              remote=_remote()),
-                                "", safe_next(request.args.get("next")))
-        if not isinstance(answer, str):
-            return answer
-        error = answer
-    return render_template("login.html", error=error, email=email), (401 if error else 200)
+    return _sign_in_form("login.html", lambda: accounts.authenticate(db, email, request.form.get("password", ""),
+                                                                     remote=_remote()),
+                         "", safe_next(request.args.get("next")), refused=401, email=email)
 
 
 @bp.route("/forgot", methods=["GET", "POST"])
@@ -103,16 +115,10 @@ def logout():
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
 def password():
-    error = None
-    if request.method == "POST":
-        answer = _sign_in_after(
-            lambda: accounts.change_password(get_db(), g.user, request.form.get("current", ""),
-                                             _typed_twice("new", NEW_PASSWORDS_DIFFER), remote=_remote()),
-            "Your password is changed.", url_for("residents.home"))
-        if not isinstance(answer, str):
-            return answer
-        error = answer
-    return render_template("password.html", error=error), (400 if error else 200)
+    return _sign_in_form("password.html",
+                         lambda: accounts.change_password(get_db(), g.user, request.form.get("current", ""),
+                                                          _typed_twice("new", NEW_PASSWORDS_DIFFER), remote=_remote()),
+                         "Your password is changed.", url_for("residents.home"))
 
 
 @bp.route("/setup", methods=["GET", "POST"])
@@ -121,44 +127,31 @@ def setup():
     db = get_db()
     if accounts.has_staff(db):
         return redirect(url_for("account.login"))
-    error = None
     form = request.form
-    if request.method == "POST":
-        answer = _sign_in_after(
-            lambda: accounts.use_setup_code(db, form.get("code", ""), form.get("email", ""),
-                                            _typed_twice("password", PASSWORDS_DIFFER),
-                                            display_name=form.get("name", ""), remote=_remote()),
-            "Welcome. Your staff account is ready. Next, add a resident.", url_for("residents.home"))
-        if not isinstance(answer, str):
-            return answer
-        error = answer
-    return render_template("setup.html", error=error, form=form), (400 if error else 200)
+    return _sign_in_form("setup.html",
+                         lambda: accounts.use_setup_code(db, form.get("code", ""), form.get("email", ""),
+                                                         _typed_twice("password", PASSWORDS_DIFFER),
+                                                         display_name=form.get("name", ""), remote=_remote()),
+                         "Welcome. Your staff account is ready. Next, add a resident.", url_for("residents.home"),
+                         form=form)
 
 
 @bp.route("/invite/<token>", methods=["GET", "POST"])
 @public
 def invite(token: str):
     db = get_db()
-    try:
-        inv = accounts.open_invite(db, token)
-    except LibraryError as exc:
-        return plain_error("This link does not work", str(exc), 410)
-    error = None
+    inv = _one_time_link(accounts.open_invite, token)
     form = request.form
-    if request.method == "POST":
-        def accept() -> accounts.User:
-            if g.user is not None:
-                return accounts.accept_invite(db, token, user=g.user)
-            return accounts.accept_invite(db, token, email=form.get("email", ""),
-                                          password=_typed_twice("password", PASSWORDS_DIFFER),
-                                          display_name=form.get("name", ""))
 
-        answer = _sign_in_after(accept, f"Welcome. You can now add songs for {inv.resident_name}.",
-                                url_for("residents.resident", rid=inv.resident_id))
-        if not isinstance(answer, str):
-            return answer
-        error = answer
-    return render_template("invite.html", invite=inv, error=error, form=form), (400 if error else 200)
+    def accept() -> accounts.User:
+        if g.user is not None:
+            return accounts.accept_invite(db, token, user=g.user)
+        return accounts.accept_invite(db, token, email=form.get("email", ""),
+                                      password=_typed_twice("password", PASSWORDS_DIFFER),
+                                      display_name=form.get("name", ""))
+
+    return _sign_in_form("invite.html", accept, f"Welcome. You can now add songs for {inv.resident_name}.",
+                         url_for("residents.resident", rid=inv.resident_id), invite=inv, form=form)
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
@@ -166,15 +159,6 @@ def invite(token: str):
 def reset(token: str):
     """A one-time link staff made (or emailed) to choose a new password."""
     db = get_db()
-    try:
-        pending = accounts.open_reset(db, token)
-    except LibraryError as exc:
-        return render_template("error.html", title="This link does not work", message=str(exc)), 410
-    error = None
-    if request.method == "POST":
-        answer = _sign_in_after(lambda: accounts.use_reset(db, token, _typed_twice("new", NEW_PASSWORDS_DIFFER)),
-                                "Your new password is saved.", url_for("residents.home"))
-        if not isinstance(answer, str):
-            return answer
-        error = answer
-    return render_template("reset.html", reset=pending, error=error), (400 if error else 200)
+    pending = _one_time_link(accounts.open_reset, token)
+    return _sign_in_form("reset.html", lambda: accounts.use_reset(db, token, _typed_twice("new", NEW_PASSWORDS_DIFFER)),
+                         "Your new password is saved.", url_for("residents.home"), reset=pending)
