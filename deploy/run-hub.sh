@@ -28,6 +28,7 @@ trap stop_all EXIT
 
 public="http://127.0.0.1:$hub_port"
 ca_args=()
+proxy_args=()
 if command -v caddy >/dev/null 2>&1; then
   https_port="$(free_port)"
   http_port="$(free_port)"
@@ -44,18 +45,21 @@ if command -v caddy >/dev/null 2>&1; then
 
 127.0.0.1:$https_port {
 	tls internal
-	reverse_proxy 127.0.0.1:$hub_port
+	reverse_proxy 127.0.0.1:$hub_port {
+		header_up X-Forwarded-For {remote_host}
+	}
 }
 CADDY
   HOME="$hub_data/caddy" XDG_DATA_HOME="$hub_data/caddy" XDG_CONFIG_HOME="$hub_data/caddy" \
     caddy run --config "$hub_data/caddy/Caddyfile" --adapter caddyfile >"$hub_data/caddy/caddy.log" 2>&1 &
   pids+=("$!")
   ca_args=(--ca-file "$hub_data/caddy/storage/pki/authorities/local/root.crt")
+  proxy_args=(--behind-proxy)
 else
   echo "Caddy is not installed: the hub is served without HTTPS (install the caddy package for HTTPS)."
 fi
 
-EVERGREEN_DATA="$hub_data" "$py" -m content.web --hub --host 127.0.0.1 --port "$hub_port" \
+EVERGREEN_DATA="$hub_data" "$py" -m content.web --hub "${proxy_args[@]}" --host 127.0.0.1 --port "$hub_port" \
   --public-url "$public" >"$hub_data/hub.log" 2>&1 &
 pids+=("$!")
 

@@ -69,7 +69,9 @@ class Caddy:
 
 127.0.0.1:{https_port} {{
 	tls internal
-	reverse_proxy 127.0.0.1:{upstream_port}
+	reverse_proxy 127.0.0.1:{upstream_port} {{
+		header_up X-Forwarded-For {{remote_host}}
+	}}
 }}
 """)
         env = {**os.environ, "HOME": str(home), "XDG_DATA_HOME": str(home), "XDG_CONFIG_HOME": str(home)}

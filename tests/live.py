@@ -54,10 +54,11 @@ class LiveBrowser:
     """Cookies kept, redirects not followed (a test looks at them), the last page's CSRF
     token sent back with each form, like a browser would."""
 
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, *handlers: urllib.request.BaseHandler) -> None:
         self.base = base
         self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect())
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect(),
+                                                  *handlers)
         self.token: str | None = None
 
     def request(self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None,

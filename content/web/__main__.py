@@ -48,6 +48,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="the address people open, e.g. https://music.example.org, over the admin settings' "
                              "public_url: links are made from it, and under https cookies are Secure, HSTS is "
                              "sent and only this host is answered (or EVERGREEN_PUBLIC_URL)")
+    parser.add_argument("--behind-proxy", action="store_true", default=os.environ.get("EVERGREEN_BEHIND_PROXY") == "1",
+                        help="a proxy of ours on this machine (the hub's Caddy) passes requests on: take the "
+                             "person's address from the one X-Forwarded-For entry it adds, so a stranger's "
+                             "wrong passwords slow only that stranger (or EVERGREEN_BEHIND_PROXY=1); never "
+                             "use it when the admin can be reached without the proxy")
     parser.add_argument("--max-upload-mb", type=int, default=DEFAULT_MAX_UPLOAD_MB,
                         help=f"the largest song file a family can send (default {DEFAULT_MAX_UPLOAD_MB})")
     args = parser.parse_args(argv)
@@ -60,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"This music box follows the hub at {link.hub}: residents and songs are curated there, "
                   "so this box's own admin is off.", file=sys.stderr)
             return 3
-        settings = {"MAX_UPLOAD_BYTES": args.max_upload_mb * 1024 * 1024, "HUB": args.hub, "THREADS": threads}
+        settings = {"MAX_UPLOAD_BYTES": args.max_upload_mb * 1024 * 1024, "HUB": args.hub, "THREADS": threads,
+                    "BEHIND_PROXY": args.behind_proxy}
         if args.public_url:
             settings["PUBLIC_URL"] = args.public_url   # else the admin settings file's public_url
         app = create_app(settings)

@@ -125,7 +125,12 @@ def make_server(app: Flask, host: str, port: int, threads: int = 4):
     # A hub holds a connection or two open for every box, far past a box's own limit and
     # past what select() can watch, hence poll().
     hub = bool(app.config.get("HUB"))
-    server = waitress.create_server(app, host=host, port=port, threads=threads,
+    # Behind the hub's Caddy every request comes from 127.0.0.1; Caddy puts the person's own
+    # address in X-Forwarded-For (replacing whatever they sent), so waitress takes it from
+    # there and the login throttles count per person. Otherwise waitress drops that header.
+    proxy = (dict(trusted_proxy="127.0.0.1", trusted_proxy_headers={"x-forwarded-for"}, trusted_proxy_count=1)
+             if app.config.get("BEHIND_PROXY") else {})
+    server = waitress.create_server(app, host=host, port=port, threads=threads, **proxy,
                                     max_request_body_size=app.config["MAX_CONTENT_LENGTH"] + 1,
                                     max_request_header_size=MAX_HEADER_BYTES,
                                     connection_limit=HUB_CONNECTIONS if hub else CONNECTION_LIMIT,
