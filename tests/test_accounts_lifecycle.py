@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from content import accounts, library
+from content import account_links, accounts, library
 from content.db import LibraryError
 from tests.live import LiveBrowser, serve
 from tests.test_web_fixtures import FAMILY_PW, STAFF_PW, make_app, world  # noqa: F401
@@ -88,18 +88,18 @@ def test_a_reset_link_is_built_from_the_public_address_works_once_and_is_stored_
     raw = (world.data / "library.db").read_bytes() + b"".join(
         p.read_bytes() for p in world.data.glob("library.db-*"))
     assert token.encode() not in raw
-    user = accounts.use_reset(lib.db, token, "a new long phrase")
+    user = account_links.use_reset(lib.db, token, "a new long phrase")
     assert accounts.authenticate(lib.db, user.email, "a new long phrase").id == user.id
     with pytest.raises(LibraryError, match="already been used"):
-        accounts.use_reset(lib.db, token, "another long phrase")
+        account_links.use_reset(lib.db, token, "another long phrase")
     # a newer link replaces an older one, and a link expires
-    first = accounts.create_reset(lib.db, user.id)
-    second = accounts.create_reset(lib.db, user.id)
+    first = account_links.create_reset(lib.db, user.id)
+    second = account_links.create_reset(lib.db, user.id)
     with pytest.raises(LibraryError, match="not right, or a newer one"):
-        accounts.open_reset(lib.db, first)
-    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=accounts.RESET_HOURS, minutes=1)
+        account_links.open_reset(lib.db, first)
+    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=account_links.RESET_HOURS, minutes=1)
     with pytest.raises(LibraryError, match="expired"):
-        accounts.use_reset(lib.db, second, "a third long phrase", now=later)
+        account_links.use_reset(lib.db, second, "a third long phrase", now=later)
 
 
 def test_without_a_public_address_no_link_is_made(world, tmp_path):

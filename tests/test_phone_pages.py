@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import pytest
 from playwright.sync_api import sync_playwright
 
-from content import accounts, ingest, invites, library
+from content import account_links, accounts, ingest, invites, library
 from content.care import reactions
 from content.photos import set_photo
 from content.web.__main__ import make_server
@@ -59,7 +59,7 @@ def site(tmp_path_factory):
     srv = make_server(app, "127.0.0.1", 0)
     base = f"http://127.0.0.1:{srv.effective_port}"
     app.config["PUBLIC_URL"] = base
-    accounts.create_invite(db, mary.id, created_by=staff.id, secret=app.config["SECRET_KEY"], label="Cousin Jo")
+    account_links.create_invite(db, mary.id, created_by=staff.id, secret=app.config["SECRET_KEY"], label="Cousin Jo")
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     with sync_playwright() as p:

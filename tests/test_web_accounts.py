@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from content import accounts
+from content import account_links, accounts
 from content.db import LibraryError
 from tests.test_web_fixtures import FAMILY_PW, STAFF_PW, Browser, make_app, world  # noqa: F401
 
@@ -139,14 +139,14 @@ def test_invite_link_makes_a_family_account_for_one_resident(world):
 
 def test_invite_expires_after_a_week(lib, mary):
     then = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
-    token = accounts.create_invite(lib.db, mary.id, now=then)
-    assert accounts.open_invite(lib.db, token, now=then + dt.timedelta(days=6)).resident_name == "Mary"
+    token = account_links.create_invite(lib.db, mary.id, now=then)
+    assert account_links.open_invite(lib.db, token, now=then + dt.timedelta(days=6)).resident_name == "Mary"
     with pytest.raises(LibraryError, match="expired"):
-        accounts.open_invite(lib.db, token, now=then + dt.timedelta(days=7, seconds=1))
+        account_links.open_invite(lib.db, token, now=then + dt.timedelta(days=7, seconds=1))
 
 
 def test_logged_in_family_member_adds_a_second_relative_by_invite(world, lib):
-    token = accounts.create_invite(lib.db, world.bob.id)
+    token = account_links.create_invite(lib.db, world.bob.id)
     anne = world.client(world.mary_family)
     anne.get(f"/invite/{token}")
     assert anne.post(f"/invite/{token}").status_code == 302
@@ -154,13 +154,13 @@ def test_logged_in_family_member_adds_a_second_relative_by_invite(world, lib):
 
 
 def test_invite_for_an_existing_email_asks_to_log_in(world, lib):
-    token = accounts.create_invite(lib.db, world.bob.id)
+    token = account_links.create_invite(lib.db, world.bob.id)
     c = world.client()
     c.get(f"/invite/{token}")
     resp = c.post(f"/invite/{token}", {"email": world.mary_family.email, "password": "whatever-pw",
                                        "again": "whatever-pw"})
     assert "log in first" in resp.get_data(as_text=True)
-    assert accounts.open_invite(lib.db, token)  # still usable
+    assert account_links.open_invite(lib.db, token)  # still usable
 
 
 def test_passwords_are_stored_hashed(world, lib):

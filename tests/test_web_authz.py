@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from content import accounts, invites, library, wishes
+from content import account_links, invites, library, wishes
 from content.care import modes, reactions
 from content.photos import set_photo
 from tests.test_web_fixtures import add_song, world  # noqa: F401
@@ -43,7 +43,7 @@ def bob_world(world, lib, tmp_path):
         modes.add_window(lib.db, who.id, modes.make_window("calm", "19:00", "22:00"))
     world.invite_ids = {}
     for who in (world.bob, world.mary):
-        accounts.create_invite(lib.db, who.id, secret=world.app.config["SECRET_KEY"])
+        account_links.create_invite(lib.db, who.id, secret=world.app.config["SECRET_KEY"])
         world.invite_ids[who.id] = invites.open_invites(lib.db, who.id)[0].id
     world.wish_ids = {who.id: wishes.ask(lib.db, who.id, "Que Sera, Sera", user_id=world.staff.id, by_staff=True).id
                       for who in (world.bob, world.mary)}

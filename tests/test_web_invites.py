@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote
 
-from content import accounts, invites
+from content import account_links, invites
 from tests.test_web_fixtures import world  # noqa: F401
 
 LINK = re.compile(r'id="invite-link">(http://evergreen\.test:8080/invite/[^<]+)<')
@@ -62,7 +62,7 @@ def test_cancelling_a_link_stops_it_at_once(world, lib):
     assert closed.status_code == 410 and "cancelled this invitation" in closed.get_data(as_text=True)
     # Cancelling twice, or another resident's invite, finds nothing.
     assert staff.post(f"/residents/{world.mary.id}/invites/{iid}/cancel").status_code == 404
-    accounts.create_invite(lib.db, world.bob.id, secret="x")
+    account_links.create_invite(lib.db, world.bob.id, secret="x")
     bobs = invites.open_invites(lib.db, world.bob.id)[0].id
     assert staff.post(f"/residents/{world.mary.id}/invites/{bobs}/cancel").status_code == 404
     assert len(invites.open_invites(lib.db, world.bob.id)) == 1
@@ -77,8 +77,8 @@ def test_used_and_expired_invites_leave_the_list(world, lib):
     fam.get(path)
     fam.post(path, {"email": "cath@family.example", "password": "cath-password-9", "again": "cath-password-9"})
     assert invites.open_invites(lib.db, world.mary.id) == []
-    accounts.create_invite(lib.db, world.mary.id, secret="x")
-    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=accounts.INVITE_DAYS, minutes=1)
+    account_links.create_invite(lib.db, world.mary.id, secret="x")
+    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=account_links.INVITE_DAYS, minutes=1)
     assert invites.open_invites(lib.db, world.mary.id, now=later) == []
 
 
@@ -106,7 +106,7 @@ def test_forgot_your_password_explains_the_way_back(world):
 
 
 def test_an_invite_to_an_email_with_an_account_points_to_the_way_back(world, lib):
-    token = accounts.create_invite(lib.db, world.bob.id)
+    token = account_links.create_invite(lib.db, world.bob.id)
     fam = world.client()
     fam.get(f"/invite/{token}")
     resp = fam.post(f"/invite/{token}", {"email": world.mary_family.email, "password": "whatever-pw-9",
@@ -154,7 +154,7 @@ def test_forgot_your_password_emails_a_link_where_email_is_set_up(world, lib, tm
     assert to == [world.mary_family.email]
     assert world.client().get(link.removeprefix("http://evergreen.test:8080")).status_code == 200
     token = link.rsplit("/", 1)[1]
-    assert accounts.open_reset(lib.db, token).email == world.mary_family.email
+    assert account_links.open_reset(lib.db, token).email == world.mary_family.email
 
 
 def test_without_email_the_forgot_page_has_no_form(world):

@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest
 
-from content import accounts
+from content import account_links
 from tests.live import LiveBrowser, serve
 from tests.test_web_fixtures import FAMILY_PW, STAFF_PW, add_song, song_file, world  # noqa: F401
 
@@ -43,7 +43,7 @@ PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08
 @pytest.fixture
 def filled(world, lib, tmp_path):
     world.songs["one"] = add_song(world, lib, world.mary, 440, "One", "Band", tmp=tmp_path)
-    world.songs["token"] = accounts.create_invite(lib.db, world.mary.id)
+    world.songs["token"] = account_links.create_invite(lib.db, world.mary.id)
     return world
 
 

@@ -11,7 +11,7 @@ from typing import Callable
 
 import sqlite_utils
 
-from content import accounts, library, mail, site
+from content import account_links, accounts, library, mail, site
 from content.db import LibraryError
 
 
@@ -112,9 +112,9 @@ def reset_link(args, ctx) -> int:
     settings = site.load()
     user = accounts.user_by_email(ctx.db, args.email)
     settings.link("/")   # a plain error before a token is made, when no link could be built
-    token = accounts.create_reset(ctx.db, user.id)
+    token = account_links.create_reset(ctx.db, user.id)
     link = settings.link(f"/reset/{token}")
-    hours = accounts.RESET_HOURS
+    hours = account_links.RESET_HOURS
     print(f"A link for {user.email} to choose a new password (it works once, for {hours} hours):", file=ctx.out)
     print(link, file=ctx.out)
     if not args.no_qr:

@@ -10,7 +10,7 @@ from flask import (Blueprint, abort, current_app, flash, g, make_response, redir
                    session, url_for)
 from flask.typing import ResponseReturnValue
 
-from content import accounts, mail
+from content import account_links, accounts, mail
 from content.db import LibraryError
 from content.web.guard import login_required, public, safe_next, sign_in
 from content.web.answers import plain_error, public_link
@@ -86,18 +86,18 @@ def forgot():
     asked = None
     if request.method == "POST" and mail_on:
         asked = " ".join(request.form.get("email", "").split())[:200]
-        found = accounts.reset_for_email(get_db(), asked) if asked else None
+        found = account_links.reset_for_email(get_db(), asked) if asked else None
         if found:
             user, token = found
             try:
                 link = public_link(url_for("account.reset", token=token))
                 mail.send(current_app.config["SITE"].smtp, user.email, "Choose a new password for Evergreen",
                           f"Someone (we hope you) asked for a new password for Evergreen. Open this link to choose "
-                          f"one; it works once, for {accounts.RESET_HOURS} hours:\n\n{link}\n\n"
+                          f"one; it works once, for {account_links.RESET_HOURS} hours:\n\n{link}\n\n"
                           "If it was not you, you can ignore this email: your password stays as it is.\n")
             except LibraryError:   # no public address, or the mail server refused: staff can still help
                 log.warning("a password link asked for on the login page could not be emailed", exc_info=True)
-    return render_template("forgot.html", hours=accounts.RESET_HOURS, mail=mail_on, asked=asked)
+    return render_template("forgot.html", hours=account_links.RESET_HOURS, mail=mail_on, asked=asked)
 
 
 @bp.route("/logout", methods=["POST"])
@@ -140,13 +140,13 @@ def setup():
 @public
 def invite(token: str):
     db = get_db()
-    inv = _one_time_link(accounts.open_invite, token)
+    inv = _one_time_link(account_links.open_invite, token)
     form = request.form
 
     def accept() -> accounts.User:
         if g.user is not None:
-            return accounts.accept_invite(db, token, user=g.user)
-        return accounts.accept_invite(db, token, email=form.get("email", ""),
+            return account_links.accept_invite(db, token, user=g.user)
+        return account_links.accept_invite(db, token, email=form.get("email", ""),
                                       password=_typed_twice("password", PASSWORDS_DIFFER),
                                       display_name=form.get("name", ""))
 
@@ -159,6 +159,6 @@ def invite(token: str):
 def reset(token: str):
     """A one-time link staff made (or emailed) to choose a new password."""
     db = get_db()
-    pending = _one_time_link(accounts.open_reset, token)
-    return _sign_in_form("reset.html", lambda: accounts.use_reset(db, token, _typed_twice("new", NEW_PASSWORDS_DIFFER)),
+    pending = _one_time_link(account_links.open_reset, token)
+    return _sign_in_form("reset.html", lambda: account_links.use_reset(db, token, _typed_twice("new", NEW_PASSWORDS_DIFFER)),
                          "Your new password is saved.", url_for("residents.home"), reset=pending)

@@ -1,7 +1,7 @@
 """Inviting a family member and handing the link over: the resident's open invitations
 (shown again, cancelled), and one link's handover page with a copy button, the phone's
 share sheet, email and text-message links that work without JavaScript, and a QR code for
-a relative who is visiting. Staff only; the rules are in content.accounts / content.invites."""
+a relative who is visiting. Staff only; the rules are in content.account_links / content.invites."""
 from __future__ import annotations
 
 import datetime as _dt
@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 
-from content import accounts, invites, mail
+from content import account_links, invites, mail
 from content.db import LibraryError
 from content.web.answers import public_link, qr_svg
 from content.web.guard import staff_resident_view
@@ -45,7 +45,7 @@ def _message(resident_name: str, link: str, until: str) -> str:
 @staff_resident_view
 def invites_page(resident):
     return render_template("invites.html", resident=resident, open=invites.open_invites(get_db(), resident.id),
-                           days=accounts.INVITE_DAYS, mail=_mail_on())
+                           days=account_links.INVITE_DAYS, mail=_mail_on())
 
 
 @bp.route("/residents/<int:rid>/invites", methods=["POST"])
@@ -56,11 +56,11 @@ def make(resident):
     except LibraryError as exc:
         return render_template("error.html", title="No link can be made yet", message=str(exc)), 503
     try:
-        token = accounts.create_invite(get_db(), resident.id, created_by=g.user.id, secret=_secret(),
+        token = account_links.create_invite(get_db(), resident.id, created_by=g.user.id, secret=_secret(),
                                        label=request.form.get("label", ""))
     except LibraryError as exc:
         return render_template("invites.html", resident=resident, open=invites.open_invites(get_db(), resident.id),
-                               days=accounts.INVITE_DAYS, mail=_mail_on(), error=str(exc)), 400
+                               days=account_links.INVITE_DAYS, mail=_mail_on(), error=str(exc)), 400
     made = invites.open_invites(get_db(), resident.id)[0]
     to = request.form.get("email", "").strip()
     if to and _mail_on():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 
-from content import accounts, mail
+from content import account_links, accounts, mail
 from content.db import LibraryError
 from content.web.answers import public_link, qr_svg
 from content.web.guard import staff_required
@@ -74,7 +74,7 @@ def reset_link(uid: int):
     user = _account(uid)
     try:
         public_link("/")   # no token is made when no link could be built
-        token = accounts.create_reset(get_db(), user.id, created_by=g.user.id)
+        token = account_links.create_reset(get_db(), user.id, created_by=g.user.id)
     except LibraryError as exc:
         flash(str(exc))
         return redirect(url_for("people.accounts_page"))
@@ -84,9 +84,9 @@ def reset_link(uid: int):
         try:
             mail.send(current_app.config["SITE"].smtp, user.email, "Choose a new password for Evergreen",
                       f"Open this link to choose a new password for Evergreen (it works once, for "
-                      f"{accounts.RESET_HOURS} hours):\n\n{link}\n\nIf you did not ask for this, you can ignore it.")
+                      f"{account_links.RESET_HOURS} hours):\n\n{link}\n\nIf you did not ask for this, you can ignore it.")
             sent = f"The link is emailed to {user.email}."
         except mail.MailNotSent as exc:
             sent = str(exc)
-    return render_template("reset_made.html", person=user, link=link, qr=qr_svg(link), hours=accounts.RESET_HOURS,
+    return render_template("reset_made.html", person=user, link=link, qr=qr_svg(link), hours=account_links.RESET_HOURS,
                            sent=sent)
