@@ -26,26 +26,12 @@ sys.path.insert(0, str(ROOT))
 
 from content import accounts, db as dbmod, library  # noqa: E402
 
+from benchkit import free_port, memory  # noqa: E402
+
 PASSWORD = "bench-password-1"
 UPLOAD_MB = 200
 PAGE_SONGS = 5000
 PAGE_RUNS = 60
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def memory(pid: int) -> dict[str, int]:
-    """VmRSS and VmHWM (peak) of a process, in kB."""
-    out = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            out[key] = int(value.split()[0])
-    return out
 
 
 def write_long_wav(path: Path, megabytes: int) -> None:
