@@ -5,6 +5,7 @@ to the small parts that own each concern (Mopidy's way):
   kiosk.mixer      level, cap and fades
   kiosk.tracklist  what comes next and what came before
   kiosk.session    the resident, their limits, the session timer, the library watch
+  kiosk.staff      what staff do at the box: choose the resident, log a reaction, a care task
   kiosk.status     the one status value the admin reads
   kiosk.lights     the box's two lights
 
@@ -16,17 +17,12 @@ from __future__ import annotations
 import datetime as _dt
 import logging
 import random
-import sqlite3
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import sqlite_utils
 
-from content import library
-from content.care import reactions
-from content.care.modes import Mode
-from content.db import LibraryError
 from content.plays import History, PlayEnd
 from content.sdnotify import SdNotify
 from kiosk.actions import PANEL_BUTTONS, PHYSICAL, Action, ActionError, ButtonEvent, for_gesture, for_press
@@ -38,6 +34,7 @@ from kiosk.mixer import Mixer
 from kiosk.playback import Playback, PlaybackState, PlayerLike
 from kiosk.player import PlayerEvent
 from kiosk.session import Session, local_now
+from kiosk.staff import Staff
 from kiosk.status import KioskStatus
 from kiosk.tracklist import Tracklist
 
@@ -87,6 +84,7 @@ class Controller(Loop):
         self.session = Session(self.config, db, history, self.mixer, self.tracklist, self.clock, self.wall)
         self.playback = Playback(self.config, db, history, self._player, self.mixer, self.tracklist,
                                  self.session, self.clock, self.say)
+        self.staff = Staff(db, self.session, self.playback, self.clock, self.say)
         now = self.clock()
         self._next_watchdog = now
         closed = history.close_unfinished()
@@ -166,48 +164,16 @@ class Controller(Loop):
         elif name in ("volume_up", "volume_down"):
             self.say(f"Volume {self.mixer.step(name == 'volume_up'):.0f} (cap {self.mixer.cap:.0f}).")
         elif name == "resident":
-            resident = library.find_resident(self._db, action.arg)
-            if resident is None:
-                log.warning("There is no resident called %s.", action.arg)
-                return
-            if playback.current is not None:
-                playback.stop_now(PlayEnd.STOPPED)    # saved where it was, for the resident before
-            self.session.switch_to(resident)
-            self.say(f"Now playing for {resident.name}.")
-            playback.start()
+            self.staff.switch_resident(action.arg)
         elif name == "react":
-            self._react(action)
+            self.staff.react()
         elif name == "care_task":
-            self._care_task()
+            self.staff.care_task()
         elif name == "shutdown" and action.source.startswith(PHYSICAL):   # only a hold on the box
             self._shutdown()
         elif name == "shutdown":
             log.warning("Ignored a shutdown from %s: only a hold on the box's own button powers it off.",
                         action.source or "an unknown source")
-
-    def _react(self, action: Action) -> None:
-        """Staff saw the song do some good: logged against the play, counted on the song. A
-        write that fails (a full disk) is logged and the music goes on."""
-        current, resident = self.playback.current, self.session.resident
-        if current is None or resident is None:
-            log.info("Nothing is playing, so there is no song to log a reaction for.")
-            return
-        try:
-            reactions.record(self._db, resident.id, reactions.ReactionKind.POSITIVE, song_id=current.song.id,
-                             play_id=current.play_id, by_role="staff", source=reactions.Source.BOX)
-        except (sqlite3.Error, LibraryError, OSError) as exc:
-            log.warning("Could not log the reaction: %s", exc)
-            return
-        self.say(f"Logged something good for {current.song.describe()}.")
-
-    def _care_task(self) -> None:
-        """Calming keepers now, for half an hour: the song playing gives way at once."""
-        if self.session.resident is None:
-            return
-        self.session.start_care_task()
-        self.session.check_mode(self.clock())
-        self.say(f"Before a care task: calming music for {self.session.resident.name}.")
-        self.playback.skip(PlayEnd.STOPPED)
 
     # ---- the library ------------------------------------------------------------------
 
