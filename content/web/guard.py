@@ -153,33 +153,31 @@ def staff_required(view: Callable) -> Callable:
     return _mark(wrapped, "staff")
 
 
-def resident_view(view: Callable) -> Callable:
-    """Passes `resident` (a library.Resident) instead of `rid`, after checking access.
-    A family member asking for someone else's relative gets the same 404 as for no one."""
+def _resident_page(view: Callable, *, staff_only: bool, kind: str) -> Callable:
+    """Passes `resident` (a library.Resident) instead of `rid`, once the account may see
+    them; anyone else gets the same 404 as for no one. With `staff_only`, family get 403
+    before anything is read."""
     @functools.wraps(view)
     def wrapped(rid: int, **kwargs):
         if g.user is None:
             return _to_login()
-        db = get_db()
-        if not accounts.may_see(db, g.user, rid):
-            abort(404)
-        return view(resident=library.get_resident(db, rid), **kwargs)
-    return _mark(wrapped, "resident")
-
-
-def staff_resident_view(view: Callable) -> Callable:
-    """Like resident_view, for staff only: family get 403 before anything is read."""
-    @functools.wraps(view)
-    def wrapped(rid: int, **kwargs):
-        if g.user is None:
-            return _to_login()
-        if not g.user.is_staff:
+        if staff_only and not g.user.is_staff:
             abort(403)
         db = get_db()
         if not accounts.may_see(db, g.user, rid):
             abort(404)
         return view(resident=library.get_resident(db, rid), **kwargs)
-    return _mark(wrapped, "staff_resident")
+    return _mark(wrapped, kind)
+
+
+def resident_view(view: Callable) -> Callable:
+    """A resident's page: for staff, and for the family linked to that resident."""
+    return _resident_page(view, staff_only=False, kind="resident")
+
+
+def staff_resident_view(view: Callable) -> Callable:
+    """Like resident_view, for staff only: family get 403 before anything is read."""
+    return _resident_page(view, staff_only=True, kind="staff_resident")
 
 
 def song_file_view(view: Callable) -> Callable:
