@@ -186,3 +186,18 @@ def test_posts_without_the_csrf_token_are_refused(bob_world, lib):
     assert checked >= 10
     assert lib.db.execute("SELECT COUNT(*) FROM audit_log").fetchone()[0] == before
     assert bob_world.client(bob_world.staff).get("/").status_code == 200  # still logged in
+
+
+def test_staff_pages_of_a_familys_own_relative_are_refused_to_the_family(bob_world, lib):
+    before = lib.db.execute("SELECT COUNT(*) FROM audit_log").fetchone()[0]
+    c = bob_world.client(bob_world.mary_family)
+    c.get(f"/residents/{bob_world.mary.id}")
+    checked = 0
+    for rule, view, method in _routes(bob_world.app):
+        if view.access != "staff_resident":
+            continue
+        resp = _send(c, method, _url(rule, bob_world, lib, rid=bob_world.mary.id))
+        assert resp.status_code == 403, (method, rule.rule, resp.status_code)
+        checked += 1
+    assert checked >= 4
+    assert lib.db.execute("SELECT COUNT(*) FROM audit_log").fetchone()[0] == before
