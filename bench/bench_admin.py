@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import http.client
 import os
-import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from content import accounts, db as dbmod, library  # noqa: E402
 
-from benchkit import free_port, memory  # noqa: E402
+from benchkit import FormClient, answers, free_port, memory  # noqa: E402
 
 PASSWORD = "bench-password-1"
 UPLOAD_MB = 200
@@ -49,21 +47,13 @@ def write_long_wav(path: Path, megabytes: int) -> None:
             written += n
 
 
-class Session:
+class Session(FormClient):
     """Just enough of a browser: one keep-alive connection, a cookie, the CSRF token."""
 
     def __init__(self, port: int) -> None:
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
         self.cookie = ""
         self.token = ""
-
-    def _remember(self, resp: http.client.HTTPResponse, body: bytes) -> None:
-        for header, value in resp.getheaders():
-            if header.lower() == "set-cookie":
-                self.cookie = value.split(";", 1)[0]
-        m = re.search(rb'name="csrf-token" content="([^"]+)"', body)
-        if m:
-            self.token = m.group(1).decode()
 
     def get(self, path: str) -> tuple[int, bytes]:
         self.conn.request("GET", path, headers={"Cookie": self.cookie})
@@ -118,16 +108,9 @@ def main() -> int:
         proc = subprocess.Popen([sys.executable, "-m", "content.web", "--port", str(port)], cwd=ROOT, env=env,
                                 stdout=log_file, stderr=subprocess.STDOUT)
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline or proc.poll() is not None:
-                        print("the admin did not start")
-                        return 1
-                    time.sleep(0.05)
+            if not answers(port, proc, 30, 0.05):
+                print("the admin did not start")
+                return 1
             # The admin checks every song's year at start (5,000 here): let that finish, so the
             # memory measured below is the upload's and not the start-up's.
             while b"Song years checked" not in log_path.read_bytes():

@@ -41,7 +41,7 @@ from content.sync import config as box_link  # noqa: E402
 from content.sync.agent import Agent, AgentSettings  # noqa: E402
 from tests.audio import write_song  # noqa: E402
 
-from benchkit import free_port, memory  # noqa: E402
+from benchkit import answers, free_port, memory  # noqa: E402
 from hub_clients import PASSWORD, WAIT_S, Family, SimBox  # noqa: E402
 
 BOXES = 200
@@ -176,16 +176,9 @@ def main() -> int:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         stop = threading.Event()
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline or proc.poll() is not None:
-                        print("the hub did not start")
-                        return 1
-                    time.sleep(0.1)
+            if not answers(port, proc, 60, 0.1):
+                print("the hub did not start")
+                return 1
             per_poll, per_hour = idle_bytes_per_hour(port, world["creds"][-1][1])
             stats: dict[str, list[float]] = {"page": [], "sync": [], "upload": [], "flag": [], "errors": []}
             rng = random.Random(3)

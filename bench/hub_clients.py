@@ -5,12 +5,13 @@ from __future__ import annotations
 import http.client
 import json
 import random
-import re
 import threading
 import time
 import uuid
 from pathlib import Path
 from urllib.parse import urlencode
+
+from benchkit import FormClient
 
 PASSWORD = "bench-password-1"
 REPORT_EVERY_S = 180.0     # a box reports a finished play about every three minutes
@@ -91,21 +92,13 @@ class SimBox:
             self._call(conn, "POST", "/api/box/report", body, {"Content-Type": "application/json"})
 
 
-class Family:
+class Family(FormClient):
     def __init__(self, port: int, email: str, resident_id: int, song_ids: list[int], upload: Path,
                  stop: threading.Event, stats: dict, rng: random.Random) -> None:
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
         self.email, self.rid, self.song_ids, self.upload_file = email, resident_id, song_ids, upload
         self.stop, self.stats, self.rng = stop, stats, rng
         self.cookie = self.token = ""
-
-    def _remember(self, resp, body: bytes) -> None:
-        for header, value in resp.getheaders():
-            if header.lower() == "set-cookie":
-                self.cookie = value.split(";", 1)[0]
-        m = re.search(rb'name="csrf-token" content="([^"]+)"', body)
-        if m:
-            self.token = m.group(1).decode()
 
     def get(self, path: str, timed: bool = True) -> int:
         t0 = time.perf_counter()
