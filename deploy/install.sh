@@ -677,11 +677,12 @@ hub_summary() {
   fi
 }
 
-hub_main() {
+# The first steps of a box's and a hub's install alike; $1 installs the system packages.
+common_start() {
   need_root
   [ "$DRY_RUN" -eq 0 ] || echo "Dry run: showing every step, changing nothing."
   if [ "$PACKAGES" -eq 1 ]; then
-    hub_packages
+    "$1"
   else
     step "System packages: skipped (--skip-packages)"
   fi
@@ -689,6 +690,10 @@ hub_main() {
   make_dirs
   copy_app
   build_venv
+}
+
+hub_main() {
+  common_start hub_packages
   hub_venv_extras
   hub_config
   hub_units
@@ -708,17 +713,7 @@ if [ "$HUB" -eq 1 ]; then
   exit 0
 fi
 
-need_root
-[ "$DRY_RUN" -eq 0 ] || echo "Dry run: showing every step, changing nothing."
-if [ "$PACKAGES" -eq 1 ]; then
-  install_packages
-else
-  step "System packages: skipped (--skip-packages)"
-fi
-create_user
-make_dirs
-copy_app
-build_venv
+common_start install_packages
 install_gpio
 install_config
 install_system_files
