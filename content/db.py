@@ -84,6 +84,21 @@ def write(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
         conn.execute("COMMIT")
 
 
+@contextlib.contextmanager
+def reading(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """Reads that must agree with each other, in one read transaction (or in the transaction
+    already open), so a write committed in between cannot show half its change."""
+    conn = db.conn
+    own = not conn.in_transaction
+    if own:
+        conn.execute("BEGIN")
+    try:
+        yield db
+    finally:
+        if own and conn.in_transaction:
+            conn.execute("COMMIT")
+
+
 def data_version(db: sqlite_utils.Database) -> int:
     """Changes whenever another connection commits: cheap to poll for "did the library change"."""
     return db.conn.execute("PRAGMA data_version").fetchone()[0]

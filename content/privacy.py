@@ -28,7 +28,7 @@ import sqlite_utils
 
 from content import ingest, library
 from content.care import document, report, table
-from content.db import LibraryError, write
+from content.db import LibraryError, reading, write
 from content.durable import fsync_dir
 from content.timestamps import utc_iso
 
@@ -41,11 +41,7 @@ def _rows(db: sqlite_utils.Database, sql: str, params: list[Any]) -> list[dict[s
 
 def resident_data(db: sqlite_utils.Database, resident_id: int) -> dict[str, Any]:
     """Everything the library holds about the resident, as JSON values (read in one transaction)."""
-    conn = db.conn
-    own = not conn.in_transaction
-    if own:
-        conn.execute("BEGIN")
-    try:
+    with reading(db):
         resident = _rows(db, "SELECT * FROM residents WHERE id = ?", [resident_id])
         if not resident:
             raise LibraryError(f"There is no resident number {resident_id}.")
@@ -69,9 +65,6 @@ def resident_data(db: sqlite_utils.Database, resident_id: int) -> dict[str, Any]
             "audit": _rows(db, "SELECT at, action, song_id, detail FROM audit_log WHERE resident_id = ? "
                                "ORDER BY at, id", [resident_id]),
         }
-    finally:
-        if own and conn.in_transaction:
-            conn.execute("COMMIT")
     return data
 
 

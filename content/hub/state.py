@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlite_utils
 
+from content.db import reading
 from content.hub import revisions
 
 FORMAT = 1
@@ -36,11 +37,7 @@ def _rows(db: sqlite_utils.Database, table: str, sql: str, params: list[Any]) ->
 
 
 def build(db: sqlite_utils.Database, box_id: int) -> dict[str, Any]:
-    conn = db.conn
-    own = not conn.in_transaction
-    if own:
-        conn.execute("BEGIN")
-    try:
+    with reading(db):
         version = revisions.box_version(db, box_id)
         box = db.execute("SELECT b.name, h.name FROM boxes b JOIN homes h ON h.id = b.home_id WHERE b.id = ?",
                          [box_id]).fetchone()
@@ -54,9 +51,6 @@ def build(db: sqlite_utils.Database, box_id: int) -> dict[str, Any]:
                       [box_id])
         settings = {k: json.loads(v) for k, v in db.execute(
             "SELECT key, value FROM settings WHERE key LIKE ?", [SHARED_SETTINGS])}
-    finally:
-        if own and conn.in_transaction:
-            conn.execute("COMMIT")
     return {
         "format": FORMAT,
         "version": version,
