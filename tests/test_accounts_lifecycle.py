@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +15,7 @@ import pytest
 from content import account_links, accounts, library
 from content.db import LibraryError
 from tests.live import LiveBrowser, serve
+from tests.mailbox import Inbox, free_port, serving, write_settings
 from tests.test_web_fixtures import FAMILY_PW, STAFF_PW, make_app, world  # noqa: F401
 
 REPO = Path(__file__).resolve().parents[1]
@@ -108,50 +108,26 @@ def test_without_a_public_address_no_link_is_made(world, tmp_path):
 
 
 def test_a_reset_link_is_emailed_when_smtp_is_set_up(site, tmp_path):
-    from aiosmtpd.controller import Controller
-
-    class Inbox:
-        def __init__(self):
-            self.messages = []
-
-        async def handle_DATA(self, server, session, envelope):
-            self.messages.append((envelope.rcpt_tos, envelope.content.decode()))
-            return "250 OK"
-
-    inbox = Inbox()
-    with socket.socket() as probe:         # a free port (the controller's own start-up check needs a real one)
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    smtp = Controller(inbox, hostname="127.0.0.1", port=port)
-    smtp.start()
-    try:
-        world = site
-        (world.data / "admin.toml").write_text(
-            f'public_url = "{PUBLIC}"\n[smtp]\nhost = "127.0.0.1"\nport = {port}\n'
-            'security = "none"\nsender = "kiosk@home.example"\n')
+    inbox = Inbox(free_port())
+    world = site
+    write_settings(world.data, inbox, PUBLIC)
+    with serving(inbox):
         done = cli(world.data, "users", "reset-link", "--email", world.mary_family.email, "--send", "--no-qr")
         assert done.returncode == 0, done.stderr
         assert f"Emailed to {world.mary_family.email}" in done.stdout
-    finally:
-        smtp.stop()
     (to, content), = inbox.messages
     link = done.stdout.splitlines()[1]
     assert to == [world.mary_family.email] and link.startswith(PUBLIC + "/reset/") and link in content
     # and an invitation from the admin's page
     from content import site as sitemod
     world.app.config["SITE"] = sitemod.load(world.data / "admin.toml")
-    smtp = Controller(inbox, hostname="127.0.0.1", port=port)
-    smtp.start()
-    try:
-        with serve(world.app) as base:
-            sam = LiveBrowser(base)
-            sam.login(world.staff.email, STAFF_PW)
-            assert 'name="email"' in sam.get(f"/residents/{world.mary.id}/invites").text
-            made = sam.post(f"/residents/{world.mary.id}/invites", {"email": "cath@family.example"})
-            assert made.status == 302
-            assert "The invitation is emailed to cath@family.example" in sam.get(urlsplit(made.headers["Location"]).path).text
-    finally:
-        smtp.stop()
+    with serving(inbox), serve(world.app) as base:
+        sam = LiveBrowser(base)
+        sam.login(world.staff.email, STAFF_PW)
+        assert 'name="email"' in sam.get(f"/residents/{world.mary.id}/invites").text
+        made = sam.post(f"/residents/{world.mary.id}/invites", {"email": "cath@family.example"})
+        assert made.status == 302
+        assert "The invitation is emailed to cath@family.example" in sam.get(urlsplit(made.headers["Location"]).path).text
     to, content = inbox.messages[-1]
     assert to == ["cath@family.example"] and "http://evergreen.test:8080/invite/" in content
 

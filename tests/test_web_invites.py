@@ -7,6 +7,7 @@ import re
 from urllib.parse import unquote
 
 from content import account_links, invites
+from tests.mailbox import Inbox, free_port, serving, write_settings
 from tests.test_web_fixtures import world  # noqa: F401
 
 LINK = re.compile(r'id="invite-link">(http://evergreen\.test:8080/invite/[^<]+)<')
@@ -116,36 +117,15 @@ def test_an_invite_to_an_email_with_an_account_points_to_the_way_back(world, lib
 
 
 def test_forgot_your_password_emails_a_link_where_email_is_set_up(world, lib, tmp_path):
-    import socket
-    from aiosmtpd.controller import Controller
     from content import site as sitemod
-
-    class Inbox:
-        def __init__(self):
-            self.messages = []
-
-        async def handle_DATA(self, server, session, envelope):
-            self.messages.append((envelope.rcpt_tos, envelope.content.decode()))
-            return "250 OK"
-
-    inbox = Inbox()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    (world.data / "admin.toml").write_text(
-        f'public_url = "http://evergreen.test:8080"\n[smtp]\nhost = "127.0.0.1"\nport = {port}\n'
-        'security = "none"\nsender = "kiosk@home.example"\n')
-    world.app.config["SITE"] = sitemod.load(world.data / "admin.toml")
-    smtp = Controller(inbox, hostname="127.0.0.1", port=port)
-    smtp.start()
-    try:
+    inbox = Inbox(free_port())
+    world.app.config["SITE"] = sitemod.load(write_settings(world.data, inbox, "http://evergreen.test:8080"))
+    with serving(inbox):
         visitor = world.client()
         assert "Email me a link" in visitor.get("/forgot").get_data(as_text=True)
         said = visitor.post("/forgot", {"email": world.mary_family.email}).get_data(as_text=True)
         nobody = visitor.post("/forgot", {"email": "nobody@nowhere.example"}).get_data(as_text=True)
         again = visitor.post("/forgot", {"email": world.mary_family.email}).get_data(as_text=True)
-    finally:
-        smtp.stop()
     for page in (said, nobody, again):   # the same answer, whoever has an account
         assert "If there is an account for" in page and "a link to choose a new password" in page
     assert len(inbox.messages) == 1                      # once per account per quarter of an hour
