@@ -3,8 +3,10 @@ one form saved together; "Saved" names only what was saved; a refused save keeps
 in the form; and words sent after the session ended come back after the login."""
 from __future__ import annotations
 
+import io
 import re
 
+from content import library
 from tests.test_web_fixtures import FAMILY_PW, add_song, world  # noqa: F401
 
 
@@ -72,3 +74,39 @@ def test_words_sent_after_the_session_ended_come_back_after_the_login(world, lib
     assert _field(page, "note") == "Dad whistled it every morning" and _field(page, "year") == "1939"
     # Shown once: the next visit is the saved song as it is.
     assert "logged out before" not in c.get(f"/residents/{world.mary.id}/songs/{sid}").get_data(as_text=True)
+
+
+def test_settings_typed_after_the_session_ended_come_back_after_the_login(world, lib):
+    c = world.client(world.mary_family)
+    c.get(f"/residents/{world.mary.id}/settings")
+    token = c.token
+    c.c.delete_cookie("session")            # the session ends while she types
+    # The settings form can carry a photo, so the browser sends it as multipart even with none chosen.
+    resp = c.post(f"/residents/{world.mary.id}/settings",
+                  {"birth_year": "1937", "photo": (io.BytesIO(b""), ""), "csrf_token": token},
+                  content_type="multipart/form-data")
+    assert resp.status_code == 302 and resp.headers["Location"].startswith("/login")
+    c.get("/login")
+    after = c.post(f"/login?next=/residents/{world.mary.id}/settings",
+                   {"email": world.mary_family.email, "password": FAMILY_PW})
+    page = c.get(after.headers["Location"]).get_data(as_text=True)
+    assert "You were logged out before this was saved" in page and 'value="1937"' in page
+    assert library.get_resident(lib.db, world.mary.id).birth_year != 1937     # waits for her Save
+
+
+def test_a_never_play_reason_sent_after_the_session_ended_is_asked_again_after_the_login(world, lib, tmp_path):
+    sid = _song(world, lib, tmp_path)
+    c = world.client(world.mary_family)
+    c.get(f"/residents/{world.mary.id}/songs/{sid}/never-play?back=list")
+    token = c.token
+    c.c.delete_cookie("session")
+    resp = c.post(f"/residents/{world.mary.id}/songs/{sid}/never-play",
+                  {"never_play": "1", "reason": "She cries at the chorus", "back": "list", "csrf_token": token})
+    assert resp.headers["Location"].startswith("/login")
+    c.get("/login")
+    after = c.post(f"/login?next=/residents/{world.mary.id}/songs/{sid}/never-play",
+                   {"email": world.mary_family.email, "password": FAMILY_PW})
+    page = c.get(after.headers["Location"]).get_data(as_text=True)
+    assert "You were logged out before this was saved" in page and 'value="She cries at the chorus"' in page
+    assert '<input type="hidden" name="back" value="list">' in page
+    assert lib.db["resident_songs"].get((world.mary.id, sid))["never_play"] == 0     # still asks first

@@ -17,9 +17,14 @@ KEY = "kept_form"
 MOST_BYTES = 2500      # a session cookie holds about 4 KB in all
 
 
+KEPT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 def keep_posted_form() -> None:
-    """Called when a POST is sent to log in first: keep its fields for after the login."""
-    if request.method != "POST" or request.mimetype != "application/x-www-form-urlencoded":
+    """Called when a POST is sent to log in first: keep its typed fields for after the login.
+    A form that can carry a photo (multipart) is kept when it is small, that is when no file
+    was chosen; a file itself is never kept."""
+    if request.method != "POST" or request.mimetype not in KEPT_TYPES:
         return
     if request.content_length is None or request.content_length > 4 * MOST_BYTES:
         return

@@ -122,8 +122,10 @@ def never_play(resident, sid: int):
     """GET asks first (and for the reason); POST sets or lifts the red flag."""
     row = resident_song_or_404(resident.id, sid)
     if request.method != "POST":
-        return render_template("never_play.html", resident=resident, song=row, back=request.args.get("back", ""),
-                               place=_list_place(request.args))
+        kept = kept_forms.take()     # "Yes" was pressed after the session ended: ask again, reason kept
+        return render_template("never_play.html", resident=resident, song=row, kept=kept is not None,
+                               reason=(kept or {}).get("reason", ""),
+                               back=(kept or request.args).get("back", ""), place=_list_place(kept or request.args))
     on = request.form.get("never_play", "1") == "1"
     reason = request.form.get("reason", "")
     try:
