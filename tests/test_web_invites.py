@@ -140,3 +140,15 @@ def test_forgot_your_password_emails_a_link_where_email_is_set_up(world, lib, tm
 def test_without_email_the_forgot_page_has_no_form(world):
     page = world.client().get("/forgot").get_data(as_text=True)
     assert "Email me a link" not in page and "Ask the care home" in page
+
+
+def test_a_password_link_is_handed_over_like_an_invitation(world):
+    staff = world.client(world.staff)
+    staff.get("/accounts")
+    page = staff.post(f"/accounts/{world.mary_family.id}/reset-link").get_data(as_text=True)
+    link = re.search(r'id="reset-link" readonly value="(http://evergreen\.test:8080/reset/[^"]+)"', page).group(1)
+    mailto = re.search(r'href="(mailto:[^"]+)"', page).group(1)
+    sms = re.search(r'href="(sms:[^"]+)"', page).group(1)
+    assert mailto.startswith(f"mailto:{world.mary_family.email}?subject=") and link in unquote(mailto.replace("&amp;", "&"))
+    assert link in unquote(sms.replace("&amp;", "&"))
+    assert "<svg" in page and re.search(r"<button[^>]*data-copy[^>]*hidden", page)

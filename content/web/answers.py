@@ -57,3 +57,13 @@ def qr_svg(link: str):
     from markupsafe import Markup
     return Markup(segno.make(link, error="m").svg_inline(scale=5, dark="#000", light="#fff",
                                                            title="QR code of the link"))
+
+
+def hand_over(link: str, subject: str, text: str, to: str = "") -> dict:
+    """What a page needs to hand a link to someone from a phone (templates/_handover.html):
+    the link, the message around it for the share sheet, email and text-message links that
+    work without JavaScript (addressed to `to` when known), and the link as a QR code."""
+    from urllib.parse import quote
+    return {"link": link, "text": text, "subject": subject, "qr": qr_svg(link),
+            "mailto": f"mailto:{quote(to, safe='@')}?subject={quote(subject)}&body={quote(text)}",
+            "sms": f"sms:?&body={quote(text)}"}

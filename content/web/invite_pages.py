@@ -5,13 +5,12 @@ a relative who is visiting. Staff only; the rules are in content.account_links /
 from __future__ import annotations
 
 import datetime as _dt
-from urllib.parse import quote
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 
 from content import account_links, invites, mail
 from content.db import LibraryError
-from content.web.answers import public_link, qr_svg
+from content.web.answers import hand_over, public_link
 from content.web.guard import staff_resident_view
 from content.web.request_scope import get_db
 
@@ -87,12 +86,8 @@ def handover(resident, iid: int):
                                message="It was made before links could be shown again. Cancel it and make a new one."), 410
     link = public_link(url_for("account.invite", token=invites.link_token(_secret(), inv.salt)))
     until = day_words(inv.expires_at)
-    text = _message(resident.name, link, until)
-    subject = f"Songs for {resident.name}"
-    return render_template("invite_handover.html", resident=resident, invite=inv, link=link, until=until,
-                           qr=qr_svg(link), share_text=text, subject=subject,
-                           mailto=f"mailto:?subject={quote(subject)}&body={quote(text)}",
-                           sms=f"sms:?&body={quote(text)}")
+    return render_template("invite_handover.html", resident=resident, invite=inv, until=until,
+                           give=hand_over(link, f"Songs for {resident.name}", _message(resident.name, link, until)))
 
 
 @bp.route("/residents/<int:rid>/invites/<int:iid>/cancel", methods=["POST"])

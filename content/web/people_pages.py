@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 
 from content import account_links, accounts, mail
 from content.db import LibraryError
-from content.web.answers import public_link, qr_svg
+from content.web.answers import hand_over, public_link
 from content.web.guard import staff_required
 from content.web.request_scope import get_db
 
@@ -88,5 +88,7 @@ def reset_link(uid: int):
             sent = f"The link is emailed to {user.email}."
         except mail.MailNotSent as exc:
             sent = str(exc)
-    return render_template("reset_made.html", person=user, link=link, qr=qr_svg(link), hours=account_links.RESET_HOURS,
-                           sent=sent)
+    text = (f"Open this link on your phone to choose a new password for Evergreen (it works once, "
+            f"for {account_links.RESET_HOURS} hours): {link}")
+    return render_template("reset_made.html", person=user, hours=account_links.RESET_HOURS, sent=sent,
+                           give=hand_over(link, "Choose a new password for Evergreen", text, to=user.email))
