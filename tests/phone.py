@@ -21,10 +21,12 @@ def launch(playwright):
 
 
 def small_targets(page) -> list:
-    """Visible links, buttons and fields under 48 px tall (about 16 mm on a phone)."""
+    """Visible links, buttons and fields under 48 px tall (about 16 mm on a phone). A tick box
+    or choice inside its label is tapped anywhere on the label, so the label is measured."""
     return page.evaluate("""() => [...document.querySelectorAll('a, button, input, textarea, select, summary')]
         .filter(e => e.type !== 'hidden' && e.offsetParent !== null)
-        .map(e => [e.textContent.trim() || e.name || e.type, e.getBoundingClientRect().height])
+        .map(e => [e.textContent.trim() || e.name || e.type,
+                   ((e.type === 'checkbox' || e.type === 'radio') && e.closest('label') || e).getBoundingClientRect().height])
         .filter(([_, h]) => h < 47.5)""")
 
 
@@ -60,3 +62,26 @@ def log_in(page, base: str, email: str, password: str) -> None:
     page.fill("#password", password)
     page.click("button:has-text('Log in')")
     page.wait_for_url(lambda url: "/login" not in url)
+
+
+def pages_for(app, who: str, values: dict, skip: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """Every HTML page of `app` a person in this role ("staff", "family" or "nobody") may
+    open, as (name, address), with the address's numbers taken from `values`. Pages that
+    need a number not in `values`, that only answer boxes (hub mode's channel), or that are
+    in `skip` (files, parts of pages) are left out."""
+    from flask import url_for
+    found = []
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        access = getattr(view, "access", None)
+        if ("GET" not in rule.methods or rule.endpoint in skip or access in ("box", "pairing")
+                or set(rule.arguments) - set(values)):
+            continue
+        if who == "family" and access in ("staff", "staff_resident"):
+            continue
+        if (access == "public") != (who == "nobody"):
+            continue
+        with app.test_request_context():
+            found.append((rule.endpoint.replace(".", "-").replace("_", "-"),
+                          url_for(rule.endpoint, **{k: values[k] for k in rule.arguments})))
+    return sorted(found)

@@ -67,7 +67,7 @@ def test_panel_presses_and_follows_the_kiosk_without_reloading(site):
     page.wait_for_selector("[data-live-said]:has-text('Sent: Play.')")
     title = _playing(site["sock"])["song"]["title"]
     page.wait_for_selector(f".status .now:has-text('{title}')")
-    phone.check_page(page, "kiosk-panel-playing")
+    phone.check_page(page, "in-place-kiosk-panel-presses-and-follows")
 
     # A change made elsewhere (the box's own button) shows up in place.
     control.press(site["sock"], "next")
@@ -96,7 +96,7 @@ def test_now_playing_follows_the_kiosk_for_the_family(site):
                        and s["song"]["title"] != first and s, "the next song")["song"]["title"]
     page.wait_for_selector(f".status .now:has-text('{after}')", timeout=15_000)
     assert page.evaluate("window.sameVisit") is True, "the page reloaded"
-    phone.check_page(page, "now-playing-family")
+    phone.check_page(page, "in-place-now-playing-family")
     control.press(site["sock"], "stop")
     ctx.close()
 
@@ -105,8 +105,8 @@ def test_without_javascript_a_plain_page_and_a_link_to_check_again(site):
     ctx = site["browser"].new_context(java_script_enabled=False, **phone.PHONE)
     page = ctx.new_page()
     phone.log_in(page, site["base"], "sam@home.example", STAFF_PW)
-    for path, shot in (("/kiosk", "kiosk-panel-no-javascript"),
-                       (f"/residents/{site['mary'].id}/now-playing", "now-playing-no-javascript")):
+    for path, shot in (("/kiosk", "in-place-kiosk-panel-without-javascript-check-again"),
+                       (f"/residents/{site['mary'].id}/now-playing", "in-place-now-playing-without-javascript-check-again")):
         page.goto(site["base"] + path)
         assert page.locator("meta[http-equiv=refresh]").count() == 0
         page.get_by_role("link", name="Check again").click()

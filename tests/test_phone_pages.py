@@ -48,6 +48,8 @@ def site(tmp_path_factory):
     songs = {}
     for title, artist, year, freq in SONGS:
         path = write_song(work / f"{title}.wav", freq, 6, tags={"title": title, "artist": artist, "date": year})
+        if title == "Rock Around the Clock":   # a download with no tags, named title first
+            path = write_song(work / "Rock Around The Clock - Bill Haley.wav", freq, 6)
         songs[title] = ingest.ingest_file(db, data / "media", path, resident_id=mary.id, min_seconds=1.0).song_id
     set_photo(db, data / "media", mary.id, io.BytesIO(PNG))
     play = db.execute("INSERT INTO plays (resident_id, song_id, started_at, ended_at, seconds_heard, ended_how) "
@@ -84,29 +86,11 @@ def _phone(site, who: str, **kw):
     return ctx, page
 
 
-def _pages(site, who: str) -> list[tuple[str, str]]:
-    """Every HTML page of the app a person in this role may open, as (name, address)."""
-    values = {"rid": site.mary.id, "sid": site.songs["Blue Moon"], "iid": site.invite_id}
-    found = []
-    for rule in site.app.url_map.iter_rules():
-        view = site.app.view_functions[rule.endpoint]
-        if "GET" not in rule.methods or rule.endpoint in SKIP_PAGES or set(rule.arguments) - set(values):
-            continue
-        if who == "family" and view.access in ("staff", "staff_resident"):
-            continue
-        if (view.access == "public") != (who == "nobody"):
-            continue
-        with site.app.test_request_context():
-            from flask import url_for
-            found.append((rule.endpoint.replace(".", "-").replace("_", "-"),
-                          url_for(rule.endpoint, **{k: values[k] for k in rule.arguments})))
-    return sorted(found)
-
-
 @pytest.mark.parametrize("who", ["staff", "family", "nobody"])
 def test_every_page_passes_axe_and_has_big_targets(site, who):
     ctx, page = _phone(site, who)
-    pages = _pages(site, who)
+    pages = phone.pages_for(site.app, who, {"rid": site.mary.id, "sid": site.songs["Blue Moon"],
+                                            "iid": site.invite_id}, SKIP_PAGES)
     if who == "nobody":   # and the page an invitation link opens
         with site.app.test_request_context():
             token = invites.link_token(site.app.config["SECRET_KEY"], site.db.execute(
@@ -117,7 +101,7 @@ def test_every_page_passes_axe_and_has_big_targets(site, who):
     for name, address in pages:
         page.goto(site.base + address)
         assert "/login" not in page.url or who == "nobody", address
-        problems[address] = phone.page_problems(page, f"{who}-{name}")
+        problems[address] = phone.page_problems(page, f"page-{who}-{name}")
     ctx.close()
     assert {k: v for k, v in problems.items() if v} == {}
 
@@ -144,7 +128,7 @@ def test_invitation_handover_copy_share_email_text_and_qr(site):
     assert link in page.get_attribute("a:has-text('Send by email')", "href").replace("%3A", ":").replace("%2F", "/")
     assert page.locator("a:has-text('Send by text message')").get_attribute("href").startswith("sms:")
     assert page.locator(".qr svg").count() == 1
-    phone.check_page(page, "invite-handover")
+    phone.check_page(page, "invite-handover-copy-share-email-text-qr")
 
     # Back on the list: both links not used yet, and no new one was made by looking again.
     page.get_by_role("link", name="Invitations for Mary's family").click()
@@ -155,7 +139,7 @@ def test_invitation_handover_copy_share_email_text_and_qr(site):
     page.locator(".invites li", has_text="Anne, her daughter").get_by_role("button", name="Cancel this link").click()
     page.wait_for_selector("text=That invitation link is cancelled")
     assert page.locator(".invites li").count() == 1
-    phone.check_page(page, "invites-list-after-cancel")
+    phone.check_page(page, "invite-list-open-links-one-cancelled")
     ctx.close()
 
     # The cancelled link says so to whoever opens it.
@@ -171,7 +155,7 @@ def test_handover_without_javascript_still_offers_email_text_and_qr(site):
     assert not page.get_by_role("button", name="Copy the link").is_visible()
     assert page.get_by_role("link", name="Send by email").is_visible()
     assert page.get_by_role("link", name="Send by text message").is_visible()
-    phone.check_page(page, "invite-handover-no-javascript", scripts=False)
+    phone.check_page(page, "invite-handover-email-text-qr-without-javascript", scripts=False)
     ctx.close()
 
 
@@ -185,7 +169,7 @@ def test_suggestions_behind_a_button_near_the_top_and_what_staff_asked_for(site)
     wanted = first.locator("strong").inner_text().strip("“”")
     first.get_by_role("button", name="Ask the family for it").click()
     page.wait_for_selector("text=the family will see it")
-    phone.check_page(page, "suggestions-staff-asked")
+    phone.check_page(page, "suggestions-staff-ask-the-family")
     ctx.close()
 
     ctx, page = _phone(site, "family")
@@ -193,14 +177,14 @@ def test_suggestions_behind_a_button_near_the_top_and_what_staff_asked_for(site)
     looking = page.locator("section.looking")
     assert wanted in looking.inner_text() and "the care staff asked for it" in looking.inner_text()
     assert looking.bounding_box()["y"] < page.locator("li.song").first.bounding_box()["y"]
-    phone.check_page(page, "resident-page-songs-to-look-for")
+    phone.check_page(page, "suggestions-family-sees-what-staff-asked-for")
     page.get_by_role("link", name="Songs from Mary's teenage years").click()
     second = page.locator(".suggested li", has=page.get_by_role("button", name="We'll look for it")).first
     mine = second.locator("strong").inner_text().strip("“”")
     second.get_by_role("button", name="We'll look for it").click()
     page.wait_for_selector("text=is on your list of songs to look for")
     assert "You will look for it" in page.locator(".suggested li", has_text=mine).inner_text()
-    phone.check_page(page, "suggestions-family")
+    phone.check_page(page, "suggestions-family-will-look-for-it")
     ctx.close()
 
 
@@ -213,10 +197,10 @@ def test_calm_list_answers_at_the_song_with_undo(site):
     ctx, page = _phone(site, "family")
     page.goto(f"{site.base}/residents/{site.mary.id}")
     assert page.locator("input[name=reason]").count() == 0        # no reason boxes on the list
-    phone.check_page(page, "song-list-compact")
+    phone.check_page(page, "calm-list-compact-rows")
     row = page.locator("li.song", has_text="We'll Meet Again")     # the last row: far down the list
     row.locator("summary").click()
-    phone.check_page(page, "song-list-more-open")
+    phone.check_page(page, "calm-list-details-one-tap-away")
     row.get_by_role("button", name="Make it a favourite").click()
     done = page.locator("li.song", has_text="We'll Meet Again").locator(".done")
     done.wait_for()
@@ -225,7 +209,7 @@ def test_calm_list_answers_at_the_song_with_undo(site):
     assert _in_view(page, done), "the confirmation is off-screen"
     assert page.evaluate("document.activeElement.classList.contains('done')"), "focus did not move to it"
     assert "★ A favourite" in page.locator("li.song", has_text="We'll Meet Again").inner_text()
-    phone.check_page(page, "song-list-favourite-confirmed")
+    phone.check_page(page, "answer-at-song-favourite-in-words-with-undo")
     done.get_by_role("button", name="Undo").click()
     again = page.locator("li.song", has_text="We'll Meet Again")
     again.locator(".done:has-text('no longer a favourite')").wait_for()
@@ -236,14 +220,14 @@ def test_calm_list_answers_at_the_song_with_undo(site):
     row.locator("summary").click()
     row.get_by_role("link", name="Never play…").click()
     page.wait_for_selector("h1:has-text('Never play “Moonlight Serenade” for Mary?')")
-    phone.check_page(page, "never-play-asks-first")
+    phone.check_page(page, "calm-list-never-play-asks-the-reason-first")
     page.fill("#reason", "Too sad for her")
     page.get_by_role("button", name="Yes, never play it").click()
     done = page.locator("li.song", has_text="Moonlight Serenade").locator(".done")
     done.wait_for()
     assert "will never play for Mary" in done.inner_text() and _in_view(page, done)
     assert "Never plays: Too sad for her" in page.locator("li.song", has_text="Moonlight Serenade").inner_text()
-    phone.check_page(page, "song-list-never-play-confirmed")
+    phone.check_page(page, "answer-at-song-never-play-with-undo")
     done.get_by_role("button", name="Undo: let it play again").click()
     page.locator("li.song", has_text="Moonlight Serenade").locator(".done:has-text('can play for Mary again')").wait_for()
     assert site.db["resident_songs"].get((site.mary.id, site.songs["Moonlight Serenade"]))["never_play"] == 0
@@ -264,7 +248,7 @@ def test_a_song_staff_flagged_says_so_to_the_family(site):
     assert "The care staff decided this" in row.inner_text()
     row.locator("summary").click()
     assert row.get_by_role("button").count() == 0
-    phone.check_page(page, "song-list-staff-flag-family")
+    phone.check_page(page, "calm-list-staff-flag-said-to-the-family")
     ctx.close()
     ctx, page = _phone(site, "staff")
     page.goto(f"{site.base}/residents/{site.mary.id}")
@@ -272,6 +256,49 @@ def test_a_song_staff_flagged_says_so_to_the_family(site):
     row.locator("summary").click()
     row.get_by_role("button", name="Let it play again").click()
     page.wait_for_selector("text=can play for Mary again")
+    ctx.close()
+
+
+def test_plain_words_a_title_first_file_name_the_year_s_source_and_the_year_field(site):
+    ctx, page = _phone(site, "family")
+    page.goto(f"{site.base}/residents/{site.mary.id}")
+    row = page.locator("li.song", has=page.get_by_role("link", name="Rock Around The Clock", exact=True))
+    assert "Bill Haley · 1954" in row.inner_text()           # not the song "Bill Haley" by "Rock Around The Clock"
+    row.locator("summary").click()
+    assert "Came out in 1954: from our list of songs (we are" in row.inner_text()
+    row.scroll_into_view_if_needed()
+    phone.check_page(page, "plain-words-title-from-the-file-name-and-where-the-year-came-from")
+    row.get_by_role("link", name="Change title, year or note").click()
+    hint = page.locator("#year-hint")
+    assert hint.inner_text() == "Four digits, like 1956." and page.get_attribute("#year", "aria-describedby") == "year-hint"
+    phone.check_page(page, "plain-words-the-year-field-explains-itself")
+    ctx.close()
+
+
+def test_a_password_link_is_handed_over_and_the_login_page_explains_the_way_back(site):
+    jo = accounts.create_user(site.db, "jo@family.example", FAMILY_PW, "family", display_name="Jo",
+                              resident_ids=[site.mary.id])
+    ctx, page = _phone(site, "staff")
+    ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=site.base)
+    page.goto(f"{site.base}/accounts")
+    page.locator("li", has_text="jo@family.example").get_by_role("button", name="Make a password link").click()
+    link = page.input_value("#reset-link")
+    assert link.startswith(site.base + "/reset/")
+    page.get_by_role("button", name="Copy the link").click()
+    page.wait_for_selector("[data-said]:has-text('The link is copied')")
+    assert page.evaluate("navigator.clipboard.readText()") == link
+    mailto = page.get_attribute("a:has-text('Send by email')", "href")
+    assert mailto.startswith(f"mailto:{jo.email}?") and page.locator(".qr svg").count() == 1
+    phone.check_page(page, "password-link-handover-copy-email-text-qr")
+    ctx.close()
+    ctx, page = _phone(site, "nobody")
+    page.goto(f"{site.base}/login")
+    page.get_by_role("link", name="Forgot your password?").click()
+    page.wait_for_selector("h1:has-text('Forgot your password?')")
+    assert "new password link" in page.inner_text("main")
+    phone.check_page(page, "password-forgotten-the-way-back-explained")
+    page.goto(link)
+    page.wait_for_selector("text=Choose a new password")
     ctx.close()
 
 
@@ -293,7 +320,7 @@ def test_one_form_and_nothing_typed_is_lost_through_a_login(site):
     page.get_by_role("button", name="Save", exact=True).click()
     page.wait_for_selector("text=is not a year we can read. Please write it as four digits, like 1956.")
     assert page.input_value("#note") == "Mum sang it while ironing"   # nothing lost
-    phone.check_page(page, "song-page-year-in-words")
+    phone.check_page(page, "one-save-year-in-words-explained-nothing-lost")
     page.fill("#year", "1955")
     # The session ends while she types (logged out on another phone).
     accounts.end_sessions(site.db, site.anne.id)
@@ -301,7 +328,7 @@ def test_one_form_and_nothing_typed_is_lost_through_a_login(site):
     page.wait_for_selector("[data-saved]:has-text('Saved the year and the note.')")
     entry = site.db["resident_songs"].get((site.mary.id, sid))
     assert entry["note"] == "Mum sang it while ironing" and entry["year"] == 1955
-    phone.check_page(page, "song-page-saved-after-login")
+    phone.check_page(page, "one-save-typed-words-saved-after-the-login")
     ctx.close()
 
 
@@ -314,7 +341,7 @@ def test_without_javascript_the_words_wait_in_the_form_after_the_login(site):
     _save_meets_the_login_page(page)
     page.wait_for_selector("text=You were logged out before this was saved.")
     assert page.input_value("#note") == "Grandad's favourite"
-    phone.check_page(page, "song-page-kept-without-javascript", scripts=False)
+    phone.check_page(page, "one-save-typed-words-kept-through-login-without-javascript", scripts=False)
     page.get_by_role("button", name="Save", exact=True).click()
     page.wait_for_selector("text=Saved the note.")
     assert site.db["resident_songs"].get((site.mary.id, sid))["note"] == "Grandad's favourite"
@@ -335,7 +362,7 @@ def test_settings_photo_and_year_in_one_form(site):
     page.get_by_role("button", name="Save", exact=True).click()
     page.wait_for_selector("text=Nothing was saved, and the photo needs choosing again.")
     assert page.input_value("#birth_year") == "nineteen thirty-eight"
-    phone.check_page(page, "settings-one-form-refused")
+    phone.check_page(page, "one-save-settings-photo-and-year-in-one-form")
     ctx.close()
 
 

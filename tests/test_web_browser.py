@@ -125,7 +125,7 @@ def test_family_journey_on_a_phone(server, browser, lib, tmp_path):
     summary = page.inner_text("#upload-summary")
     assert summary.startswith("2 added, 4 not added:"), summary
     assert "huge.wav: It is too big; the most is 3 MB." in summary
-    page.screenshot(path=str(SHOTS / "upload-page.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / "plain-words-upload-summary-added-and-not-added-why.png"), full_page=True)
     assert _small_targets(page) == []
     assert len(_media_files(lib)) == 2
 
