@@ -9,6 +9,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 
 from content.db import LibraryError
 from content.hub import boxes, homes
+from content.web.answers import wants_json
 from content.web.guard import staff_required
 from content.web.kiosk_pages import DEFAULT_ACTIONS, label
 from content.web.request_scope import get_db
@@ -58,18 +59,31 @@ def _view(box: boxes.Box, waiting: set[int]) -> dict:
             "playing": box.now_playing if online or box.now_playing else None}
 
 
+def _boxes_by_home(home_ids: set[int]) -> dict[int, list[dict]]:
+    waiting = _waiting()
+    by_home: dict[int, list[dict]] = {hid: [] for hid in home_ids}
+    for box in boxes.list_boxes(get_db(), home_ids):
+        by_home[box.home_id].append(_view(box, waiting))
+    return by_home
+
+
 @bp.route("/")
 @staff_required
 def homes_page():
     db = get_db()
     mine = homes.homes_for(db, g.user.id)
-    scope = {h.id for h in mine}
-    waiting = _waiting()
-    by_home = {h.id: [] for h in mine}
-    for box in boxes.list_boxes(db, scope):
-        by_home[box.home_id].append(_view(box, waiting))
-    return render_template("hub_homes.html", homes=mine, by_home=by_home,
+    return render_template("hub_homes.html", homes=mine, by_home=_boxes_by_home({h.id for h in mine}),
                            group_staff=homes.home_ids_of(db, g.user.id) is None)
+
+
+@bp.route("/homes/<int:hid>/part")
+@staff_required
+def home_part(hid: int):
+    """One home's music boxes alone, for the homes page to follow them in place (live.js)."""
+    home = next((h for h in homes.homes_for(get_db(), g.user.id) if h.id == hid), None)
+    if home is None:
+        abort(404)
+    return render_template("_hub_homes_part.html", h=home, by_home=_boxes_by_home({hid}))
 
 
 @bp.route("/homes", methods=["POST"])
@@ -103,19 +117,29 @@ def add_box(hid: int):
                            hub=_hub_address())
 
 
+def _box_view(box: boxes.Box) -> dict:
+    """What the box page and its part show: the box, what it plays for whom, its panel."""
+    residents = homes.residents_of_home(get_db(), box.home_id)
+    names = {r.id: r.name for r in residents}
+    view = _view(box, _waiting())
+    playing = view["playing"] or {}
+    return dict(v=view, residents=residents, playing_for=names.get(playing.get("resident_id")),
+                actions=[(a, label(a)) for a in DEFAULT_ACTIONS])
+
+
 @bp.route("/boxes/<int:bid>")
 @staff_required
 def box_page(bid: int):
     box = _box_or_404(bid)
-    db = get_db()
-    on_box = {r.id for r in boxes.residents_of(db, box.id)}
-    residents = homes.residents_of_home(db, box.home_id)
-    names = {r.id: r.name for r in residents}
-    view = _view(box, _waiting())
-    playing = view["playing"] or {}
-    return render_template("hub_box.html", v=view, residents=residents, on_box=on_box,
-                           playing_for=names.get(playing.get("resident_id")),
-                           actions=[(a, label(a)) for a in DEFAULT_ACTIONS])
+    on_box = {r.id for r in boxes.residents_of(get_db(), box.id)}
+    return render_template("hub_box.html", on_box=on_box, **_box_view(box))
+
+
+@bp.route("/boxes/<int:bid>/part")
+@staff_required
+def box_part(bid: int):
+    """The box's state and panel alone, for its page to follow the box in place (live.js)."""
+    return render_template("_hub_box_part.html", **_box_view(_box_or_404(bid)))
 
 
 @bp.route("/boxes/<int:bid>/code", methods=["POST"])
@@ -162,16 +186,20 @@ def revoke(bid: int):
 def press(bid: int):
     box = _box_or_404(bid)
     action = request.form.get("action", "")
+    problem, said = None, None
     if action not in DEFAULT_ACTIONS and action != "stop":
-        flash("That button is not one the music box knows.")
+        problem = "That button is not one the music box knows."
     elif box.revoked:
-        flash("This music box was revoked.")
+        problem = "This music box was revoked."
     else:
         boxes.add_command(get_db(), box.id, action, user_id=g.user.id)
         online = boxes.is_online(box, _waiting())
-        flash(f"Sent: {label(action)}." if online else
-              f"Sent: {label(action)}. The box is not online just now, so it will not act on it "
-              "unless it comes back within two minutes.")
+        said = (f"Sent: {label(action)}." if online else
+                f"Sent: {label(action)}. The box is not online just now, so it will not act on it "
+                "unless it comes back within two minutes.")
+    if wants_json():   # a press sent in place from the box's page (live.js)
+        return ({"ok": False, "error": problem}, 400) if problem else {"ok": True, "said": said}
+    flash(problem or said)
     return redirect(url_for("hub.box_page", bid=box.id))
 
 
