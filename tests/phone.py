@@ -3,6 +3,8 @@ real admin on waitress, and the checks every page must pass (axe-core: no critic
 screenshot of each page in test-output/screenshots/."""
 from __future__ import annotations
 
+import contextlib
+import threading
 from pathlib import Path
 
 from axe_playwright_python.sync_playwright import Axe
@@ -18,6 +20,28 @@ BLOCKING = ("critical", "serious")
 
 def launch(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+@contextlib.contextmanager
+def served(app):
+    """`app` on the real server (waitress, 127.0.0.1, a free port) and one Chromium, for a
+    whole module's browser tests: yields (base address, browser)."""
+    from playwright.sync_api import sync_playwright
+
+    from content.web.__main__ import make_server
+    srv = make_server(app, "127.0.0.1", 0)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    try:
+        with sync_playwright() as p:
+            browser = launch(p)
+            try:
+                yield f"http://127.0.0.1:{srv.effective_port}", browser
+            finally:
+                browser.close()
+    finally:
+        srv.close()
+        thread.join(5)
 
 
 def small_targets(page) -> list:

@@ -8,15 +8,12 @@ critical and which can swallow a tap), and a panel press is sent without leaving
 One server and one browser for the whole module."""
 from __future__ import annotations
 
-import threading
 from types import SimpleNamespace
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from content import accounts, ingest, library
 from content.hub import boxes, homes
-from content.web.__main__ import make_server
 from tests import phone
 from tests.audio import write_song
 from tests.test_web_fixtures import FAMILY_PW, STAFF_PW, make_app
@@ -58,22 +55,14 @@ def hub(tmp_path_factory):
     boxes.report_playing(db, lounge.id, _playing("We'll Meet Again", mary.id))
     boxes.add_box(db, rose.id, "Quiet room")          # not paired yet
     app = make_app(data, HUB=True, SECRET_KEY="hub-phone")
-    srv = make_server(app, "127.0.0.1", 0)
-    base = f"http://127.0.0.1:{srv.effective_port}"
-    app.config["PUBLIC_URL"] = base
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    with sync_playwright() as p:
-        browser = phone.launch(p)
-        try:
+    try:
+        with phone.served(app) as (base, browser):
+            app.config["PUBLIC_URL"] = base
             yield SimpleNamespace(base=base, app=app, db=db, browser=browser, mary=mary, rose=rose, lounge=lounge,
                                   values={"rid": mary.id, "sid": sid, "bid": lounge.id, "hid": rose.id})
-        finally:
-            browser.close()
-            srv.close()
-            thread.join(5)
-            app.extensions["evergreen.watch"].close()
-            db.close()
+    finally:
+        app.extensions["evergreen.watch"].close()
+        db.close()
 
 
 def _phone(hub, who: str, **kw):

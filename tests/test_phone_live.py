@@ -6,13 +6,10 @@ link to check again. One real kiosk (silent audio), one server and one browser f
 whole module."""
 from __future__ import annotations
 
-import threading
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from content import accounts, control, ingest, library
-from content.web.__main__ import make_server
 from tests import phone
 from tests.kiosk_process import kiosk_status, poll, run_kiosk
 from tests.audio import write_song
@@ -37,18 +34,8 @@ def site(tmp_path_factory):
         assert ingest.ingest_file(db, data / "media", path, resident_id=mary.id, min_seconds=1.0).status == "added"
     db.close()
     app = make_app(data, SECRET_KEY="phone-live")
-    srv = make_server(app, "127.0.0.1", 0)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    with run_kiosk(data, "Mary", work) as sock, sync_playwright() as p:
-        browser = phone.launch(p)
-        try:
-            yield {"base": f"http://127.0.0.1:{srv.effective_port}", "sock": sock, "browser": browser,
-                   "mary": mary}
-        finally:
-            browser.close()
-            srv.close()
-            thread.join(5)
+    with phone.served(app) as (base, browser), run_kiosk(data, "Mary", work) as sock:
+        yield {"base": base, "sock": sock, "browser": browser, "mary": mary}
 
 
 def _playing(sock) -> dict:

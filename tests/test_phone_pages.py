@@ -7,16 +7,13 @@ the whole module."""
 from __future__ import annotations
 
 import io
-import threading
 from types import SimpleNamespace
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from content import account_links, accounts, ingest, invites, library
 from content.care import reactions
 from content.photos import set_photo
-from content.web.__main__ import make_server
 from tests import phone
 from tests.audio import write_song
 from tests.test_web_curation import PNG
@@ -58,22 +55,15 @@ def site(tmp_path_factory):
     db.conn.commit()
     reactions.record(db, mary.id, "smiled", play_id=play, by_role="staff")
     app = make_app(data, SECRET_KEY="phone-pages")
-    srv = make_server(app, "127.0.0.1", 0)
-    base = f"http://127.0.0.1:{srv.effective_port}"
-    app.config["PUBLIC_URL"] = base
-    account_links.create_invite(db, mary.id, created_by=staff.id, secret=app.config["SECRET_KEY"], label="Cousin Jo")
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    with sync_playwright() as p:
-        browser = phone.launch(p)
-        try:
+    try:
+        with phone.served(app) as (base, browser):
+            app.config["PUBLIC_URL"] = base
+            account_links.create_invite(db, mary.id, created_by=staff.id, secret=app.config["SECRET_KEY"],
+                                        label="Cousin Jo")
             yield SimpleNamespace(base=base, app=app, db=db, browser=browser, mary=mary, bob=bob, staff=staff,
                                   anne=anne, songs=songs, invite_id=invites.open_invites(db, mary.id)[0].id)
-        finally:
-            browser.close()
-            srv.close()
-            thread.join(5)
-            db.close()
+    finally:
+        db.close()
 
 
 def _phone(site, who: str, **kw):
