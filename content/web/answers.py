@@ -2,7 +2,11 @@
 script), a file too big, a private file, and sizes in words."""
 from __future__ import annotations
 
-from flask import current_app, render_template, request
+from typing import Any, Callable
+
+from flask import current_app, flash, render_template, request
+
+from content.db import LibraryError
 
 
 def wants_json() -> bool:
@@ -67,3 +71,15 @@ def hand_over(link: str, subject: str, text: str, to: str = "") -> dict:
     return {"link": link, "text": text, "subject": subject, "qr": qr_svg(link),
             "mailto": f"mailto:{quote(to, safe='@')}?subject={quote(subject)}&body={quote(text)}",
             "sms": f"sms:?&body={quote(text)}"}
+
+
+def flash_outcome(change: Callable[[], Any], done: str | Callable[[Any], str]) -> bool:
+    """A change a form asked for, told on the next page: its refusal in its own plain words,
+    or `done` (made from what the change returned, when it is a function). True when made."""
+    try:
+        result = change()
+    except LibraryError as exc:
+        flash(str(exc))
+        return False
+    flash(done(result) if callable(done) else done)
+    return True

@@ -16,7 +16,7 @@ from content import control, curation, library, listings
 from content.care import charts, detective, document, modes, reactions, report, table
 from content.care.reactions import ReactionKind
 from content.db import LibraryError
-from content.web.answers import plain_error
+from content.web.answers import flash_outcome, plain_error
 from content.web.guard import resident_song_or_404, resident_view, staff_resident_view
 from content.web.request_scope import get_db
 
@@ -194,13 +194,12 @@ def times(resident):
 @staff_resident_view
 def add_time(resident):
     form = request.form
-    try:
+    def add() -> modes.Window:
         window = modes.make_window(form.get("mode", ""), form.get("start", ""), form.get("end", ""))
         modes.add_window(get_db(), resident.id, window, user_id=g.user.id)
-    except LibraryError as exc:
-        flash(str(exc))
-    else:
-        flash(f"Added: {window.words}.")
+        return window
+
+    if flash_outcome(add, lambda window: f"Added: {window.words}."):
         _tell_kiosk()
     return redirect(url_for("care.times", rid=resident.id))
 
@@ -208,12 +207,7 @@ def add_time(resident):
 @bp.route("/residents/<int:rid>/times/<int:index>/remove", methods=["POST"])
 @staff_resident_view
 def remove_time(resident, index: int):
-    try:
-        modes.remove_window(get_db(), resident.id, index, user_id=g.user.id)
-    except LibraryError as exc:
-        flash(str(exc))
-    else:
-        flash("Removed.")
+    if flash_outcome(lambda: modes.remove_window(get_db(), resident.id, index, user_id=g.user.id), "Removed."):
         _tell_kiosk()
     return redirect(url_for("care.times", rid=resident.id))
 
@@ -222,15 +216,12 @@ def remove_time(resident, index: int):
 @staff_resident_view
 def set_pace(resident):
     form = request.form
-    try:
-        modes.set_pace(get_db(), resident.id,
-                       low=curation.parse_whole(form.get("low"), 40, 200, "slowest beat"),
-                       high=curation.parse_whole(form.get("high"), 40, 200, "fastest beat"),
-                       pace=curation.parse_whole(form.get("pace"), 40, 200, "walking pace"), user_id=g.user.id)
-    except LibraryError as exc:
-        flash(str(exc))
-    else:
-        flash("The steady beat is saved.")
+    flash_outcome(lambda: modes.set_pace(get_db(), resident.id,
+                                         low=curation.parse_whole(form.get("low"), 40, 200, "slowest beat"),
+                                         high=curation.parse_whole(form.get("high"), 40, 200, "fastest beat"),
+                                         pace=curation.parse_whole(form.get("pace"), 40, 200, "walking pace"),
+                                         user_id=g.user.id),
+                  "The steady beat is saved.")
     return redirect(url_for("care.times", rid=resident.id))
 
 

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 
 from content.db import LibraryError
 from content.hub import boxes, homes
-from content.web.answers import wants_json
+from content.web.answers import flash_outcome, wants_json
 from content.web.guard import staff_required
 from content.web.kiosk_pages import DEFAULT_ACTIONS, label
 from content.web.request_scope import get_db
@@ -92,12 +92,8 @@ def add_home():
     db = get_db()
     if homes.home_ids_of(db, g.user.id) is not None:
         abort(403)
-    try:
-        home = homes.add_home(db, request.form.get("name", ""), user_id=g.user.id)
-    except LibraryError as exc:
-        flash(str(exc))
-    else:
-        flash(f"{home.name} is added. Next, add its residents and a music box.")
+    flash_outcome(lambda: homes.add_home(db, request.form.get("name", ""), user_id=g.user.id),
+                  lambda home: f"{home.name} is added. Next, add its residents and a music box.")
     return redirect(url_for("hub.homes_page"))
 
 
@@ -163,12 +159,8 @@ def set_residents(bid: int):
     for text in request.form.getlist("resident"):
         if text.isascii() and text.isdigit() and len(text) <= 12:
             wanted.append(int(text))
-    try:
-        boxes.assign(get_db(), box.id, wanted, user_id=g.user.id)
-    except LibraryError as exc:
-        flash(str(exc))
-    else:
-        flash("Saved. The music box will have these residents' songs within a minute while it is online.")
+    flash_outcome(lambda: boxes.assign(get_db(), box.id, wanted, user_id=g.user.id),
+                  "Saved. The music box will have these residents' songs within a minute while it is online.")
     return redirect(url_for("hub.box_page", bid=box.id))
 
 

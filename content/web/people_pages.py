@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 
 from content import account_links, accounts, mail
 from content.db import LibraryError
-from content.web.answers import hand_over, public_link
+from content.web.answers import flash_outcome, hand_over, public_link
 from content.web.guard import staff_required
 from content.web.request_scope import get_db
 
@@ -43,12 +43,8 @@ def enable(uid: int):
 
 def _switch(uid: int, off: bool):
     user = _account(uid)
-    try:
-        accounts.set_disabled(get_db(), user.id, off, by=g.user.id)
-    except LibraryError as exc:
-        flash(str(exc))
-    else:
-        flash(f"{user.name} is turned off and logged out everywhere." if off else f"{user.name} can log in again.")
+    flash_outcome(lambda: accounts.set_disabled(get_db(), user.id, off, by=g.user.id),
+                  f"{user.name} is turned off and logged out everywhere." if off else f"{user.name} can log in again.")
     return redirect(url_for("people.accounts_page"))
 
 
@@ -59,12 +55,8 @@ def remove(uid: int):
     if user.id == g.user.id:
         flash("You cannot remove your own account here.")
         return redirect(url_for("people.accounts_page"))
-    try:
-        accounts.remove_user(get_db(), user.id, by=g.user.id)
-    except LibraryError as exc:
-        flash(str(exc))
-    else:
-        flash(f"{user.name}'s account is removed. What they wrote stays.")
+    flash_outcome(lambda: accounts.remove_user(get_db(), user.id, by=g.user.id),
+                  f"{user.name}'s account is removed. What they wrote stays.")
     return redirect(url_for("people.accounts_page"))
 
 

@@ -8,7 +8,7 @@ from content import control, curation, library, sound
 from content.db import LibraryError, write
 from content.web.guard import resident_song_or_404, resident_view, song_file_view, staff_resident_view
 from content.era.lookalike import find_lookalikes
-from content.web.answers import plain_error, private_file
+from content.web.answers import flash_outcome, plain_error, private_file
 from content.web import kept_forms
 from content.web.request_scope import get_db
 
@@ -157,13 +157,9 @@ def never_play(resident, sid: int):
 @resident_view
 def year(resident, sid: int):
     row = resident_song_or_404(resident.id, sid)
-    try:
-        new_year = curation.parse_year(request.form.get("year"))
-        curation.set_year(get_db(), resident.id, sid, new_year, user_id=g.user.id)
-    except LibraryError as exc:
-        flash(str(exc))
-    else:
-        flash("The year is saved.")
+    flash_outcome(lambda: curation.set_year(get_db(), resident.id, sid, curation.parse_year(request.form.get("year")),
+                                            user_id=g.user.id),
+                  "The year is saved.")
     return _back(resident, sid)
 
 
@@ -178,12 +174,8 @@ def tempo(resident, sid: int):
     except ValueError:
         flash("Please give the beats a minute as a number, like 72.")
         return _back(resident, sid)
-    try:
-        sound.set_tempo(get_db(), sid, bpm, user_id=g.user.id)
-    except LibraryError as exc:
-        flash(str(exc))
-    else:
-        flash("The tempo is saved." if bpm is not None else "The measured tempo is back.")
+    flash_outcome(lambda: sound.set_tempo(get_db(), sid, bpm, user_id=g.user.id),
+                  "The tempo is saved." if bpm is not None else "The measured tempo is back.")
     return _back(resident, sid)
 
 
