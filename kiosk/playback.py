@@ -16,7 +16,8 @@ from typing import Callable, Protocol
 
 import sqlite_utils
 
-from content import library
+from content import library, sound
+from content.care.modes import Mode
 from content.plays import History, PlayEnd, ResumePoint
 from kiosk.config import KioskConfig
 from kiosk.mixer import Mixer
@@ -29,6 +30,8 @@ log = logging.getLogger("kiosk")
 TICK_PLAYING_S = 0.25        # track the position (and re-apply the volume) this often
 EARLY_END_S = 1.0            # "ended" sooner than this after starting means no audio
 MOST_TRIES = 200
+FOLLOW_CHECK_S = 0.01        # while the output starts or the next song is on its way, how often to look
+PREPARE_S = 8.0              # the next song is made ready this long before the one playing ends
 
 
 class PlaybackState(StrEnum):
@@ -38,11 +41,17 @@ class PlaybackState(StrEnum):
 
 
 class PlayerLike(Protocol):
-    def play(self, path: Path, start_s: float = 0.0) -> int: ...
+    def play(self, path: Path, start_s: float = 0.0, gain_db: float = 0.0) -> int: ...
+    def queue(self, path: Path, gain_db: float = 0.0) -> int | None: ...
+    def drop_queued(self) -> None: ...
+    def tidy(self) -> None: ...
     def stop(self) -> None: ...
     def set_volume(self, level: float) -> None: ...
     def apply_volume(self) -> bool: ...
-    def position(self) -> float: ...
+    def position(self, token: int | None = None) -> float: ...
+    def token_at_output(self) -> int | None: ...
+    @property
+    def starting(self) -> bool: ...
     def close(self) -> None: ...
 
 
@@ -57,6 +66,18 @@ class Current:
     playing_since: float | None = None
     position: float = 0.0
     theirs: bool = True                  # the resident's own song (not decade radio's top-up)
+
+
+@dataclass
+class Queued:
+    """The song made ready to follow the one playing, and what the tracklist was then."""
+
+    song: library.SongFile
+    path: Path
+    token: int
+    decade: int | None
+    mode: Mode
+    began: float | None = None           # when its first samples went into the stream
 
 
 # The resume point follows the music: after these, Play starts the next song.
@@ -81,6 +102,8 @@ class Playback:
         self.current: Current | None = None
         self._pending_finish: float | None = None
         self._next_save = clock()
+        self._queued: Queued | None = None
+        self._prepared_for: int | None = None   # the token a next song was looked for after
 
     # ---- what may play ----------------------------------------------------------------
 
@@ -101,6 +124,7 @@ class Playback:
         """Next (or a decade button): the next song; from quiet, with a gentle start. A
         change that is not a skip of this song (the care task) ends it as `how`."""
         quiet = self.state is PlaybackState.STOPPED
+        self._drop_queued()
         if self.current is None and self._session.resident is not None:
             self._mixer.reset_level(self._session.resident.start_volume)
         self.end_current(how)
@@ -137,6 +161,7 @@ class Playback:
         """Back a song while one plays; on the first song, that song from its start."""
         current = self.current
         assert current is not None
+        self._drop_queued()
         before = self._tracklist.back(current.song.id)
         self.end_current(PlayEnd.PREVIOUS)
         fade = self.config.volume.change_fade_s
@@ -152,16 +177,28 @@ class Playback:
     def play(self, song: library.SongFile, start_s: float, fade_in_s: float) -> bool:
         """Start a song; False (and the song marked) when its file is missing. Music that
         starts with no session running starts one, whatever started it."""
-        resident = self._session.resident
-        assert resident is not None
         path = self.config.media_path / song.filename
         if not path.is_file():
             self.mark_unplayable(song, "The song's file is missing from the media folder.")
             return False
         if self._session.ends is None:
             self._session.start_timer()
+        self._drop_queued()
         self._mixer.begin_song(fade_in_s)
-        token = self._player.play(path, start_s)
+        token = self._player.play(path, start_s, self._gain_db(song))
+        self._begin(song, path, token, start_s)
+        return True
+
+    def _gain_db(self, song: library.SongFile) -> float:
+        """The song's gain toward the one loudness every song plays at (0 when unmeasured)."""
+        figures = sound.get(self._db, song.id)
+        return figures.gain_db() if figures is not None else 0.0
+
+    def _begin(self, song: library.SongFile, path: Path, token: int, start_s: float) -> None:
+        """A song is on its way to the output: its play in the history, its place in the
+        tracklist, the current song."""
+        resident = self._session.resident
+        assert resident is not None
         started = self._clock()
         # Written once the sound is on its way: a press is heard as soon as it can be.
         play_id = self._history.start(resident.id, song.id)
@@ -173,7 +210,53 @@ class Playback:
         self._next_save = self._clock() + self.config.session.save_every_s
         where = f" from {start_s:.0f} s" if start_s > 0 else ""
         self._say(f"Playing for {resident.name}: {song.describe()}{where}")
-        return True
+
+    # ---- the next song, ready before this one ends -----------------------------------------
+
+    def _prepare_next(self, current: Current) -> None:
+        """Shortly before the song ends, the next one is decoded into the same stream, so
+        that it follows with no gap."""
+        self._prepared_for = current.token
+        resident = self._session.resident
+        if resident is None:
+            return
+        for _ in range(MOST_TRIES):
+            song_id = self._tracklist.next_id()
+            if song_id is None:
+                return
+            song = library.song_file(self._db, song_id, resident.id)
+            if song is None:
+                continue
+            path = self.config.media_path / song.filename
+            if not path.is_file():
+                self.mark_unplayable(song, "The song's file is missing from the media folder.")
+                continue
+            token = self._player.queue(path, self._gain_db(song))
+            if token is None:
+                self._tracklist.put_back(song.id)
+                return
+            self._queued = Queued(song, path, token, self._tracklist.decade, self._tracklist.mode)
+            return
+
+    def _drop_queued(self, *, put_back: bool = True) -> None:
+        """The song made ready will not follow after all (a button, a stop, a red flag);
+        it stays next in line unless the decade or the time of day changed meanwhile."""
+        queued, self._queued = self._queued, None
+        self._prepared_for = None
+        if queued is None:
+            return
+        self._player.drop_queued()
+        if put_back and queued.decade == self._tracklist.decade and queued.mode is self._tracklist.mode:
+            self._tracklist.put_back(queued.song.id)
+
+    def _follow(self, queued: Queued, t: float) -> None:
+        """The song made ready has begun: the one before it finished."""
+        self._queued = None
+        self._prepared_for = None
+        self.end_current(PlayEnd.FINISHED)
+        self._begin(queued.song, queued.path, queued.token, 0.0)
+        assert self.current is not None
+        self.current.playing_since = t
 
     # ---- stopping ---------------------------------------------------------------------
 
@@ -183,6 +266,7 @@ class Playback:
         self.state = PlaybackState.STOPPING
         self._session.stop_timer()
         self._pending_finish = None
+        self._drop_queued()
         self._mixer.fade_out(seconds, lambda: self.stop_now(how))
 
     def cancel_stop(self) -> None:
@@ -196,6 +280,7 @@ class Playback:
         if current is not None and how in (PlayEnd.STOPPED, PlayEnd.SESSION_END):
             self._save_resume(current)
         self.end_current(how)
+        self._drop_queued()
         self._player.stop()
         self.state = PlaybackState.STOPPED
         self._mixer.silence()
@@ -210,12 +295,13 @@ class Playback:
         if how is PlayEnd.FINISHED:
             heard = max(0.0, current.song.duration - current.start_offset)
         else:
-            heard = max(0.0, max(current.position, self._player.position()) - current.start_offset)
+            heard = max(0.0, max(current.position, self._player.position(current.token)) - current.start_offset)
         self._history.end(current.play_id, heard, how)
         if how in _CLEARS_RESUME:
             self._history.clear_resume()
 
     def go_quiet(self, reason: str) -> None:
+        self._drop_queued()
         self._player.stop()
         self.state = PlaybackState.STOPPED
         self._mixer.silence()
@@ -229,6 +315,8 @@ class Playback:
         current, resident = self.current, self._session.resident
         if current is None or resident is None:
             return
+        if self._queued is not None and not self.allowed(self._queued.song.id):
+            self._drop_queued(put_back=False)
         now = library.standing(self._db, resident.id, current.song.id)
         if now.never_play:
             how, words = PlayEnd.RED_FLAG, "red-flagged"
@@ -245,6 +333,16 @@ class Playback:
     # ---- the player's news ------------------------------------------------------------
 
     def player_event(self, event: PlayerEvent) -> None:
+        queued = self._queued
+        if queued is not None and event.token == queued.token:
+            if event.kind is PlayerEventKind.PLAYING:
+                queued.began = event.t                   # in the stream; heard a moment later
+            elif event.kind is PlayerEventKind.ERROR:
+                self._queued = None
+                self.mark_unplayable(queued.song, "The file could not be played.")
+                if self.current is not None:
+                    self._prepare_next(self.current)     # another, at once
+            return
         current = self.current
         if current is None or event.token != current.token:
             return                                   # a stopped song's late news
@@ -264,7 +362,7 @@ class Playback:
                 # Some formats cannot start part-way: the same play goes on, from the start.
                 log.info("Could not resume %s part-way; playing it from the start.", current.song.title)
                 self._mixer.begin_song(self.config.volume.change_fade_s)
-                current.token = self._player.play(current.path, 0.0)
+                current.token = self._player.play(current.path, 0.0, self._gain_db(current.song))
                 current.start_offset = current.position = 0.0
                 current.started = self._clock()
                 current.playing_since = None
@@ -279,7 +377,15 @@ class Playback:
         self._pending_finish = self._clock() + drain
 
     def _failed(self, current: Current, reason: str) -> None:
-        self._player.stop()
+        if current.start_offset > 0:
+            # Some formats cannot start part-way: the same play goes on, from the start.
+            log.info("Could not resume %s part-way; playing it from the start.", current.song.title)
+            self._mixer.begin_song(self.config.volume.change_fade_s)
+            current.token = self._player.play(current.path, 0.0, self._gain_db(current.song))
+            current.start_offset = current.position = 0.0
+            current.started = self._clock()
+            current.playing_since = None
+            return
         self.end_current(PlayEnd.ERROR)
         self.mark_unplayable(current.song, reason)
         self.play_next(self.config.volume.change_fade_s)
@@ -297,7 +403,7 @@ class Playback:
     def _save_resume(self, current: Current) -> None:
         resident = self._session.resident
         if resident is not None:
-            position = max(current.position, self._player.position())
+            position = max(current.position, self._player.position(current.token))
             self._history.save_resume(ResumePoint(resident.id, current.song.id, position))
 
     def _save_progress(self) -> None:
@@ -311,15 +417,27 @@ class Playback:
         times = []
         if self.state is PlaybackState.PLAYING:
             times += [now + TICK_PLAYING_S, self._next_save]
+        if (self._queued is not None and self._queued.began is not None) or self._player.starting:
+            times.append(now + FOLLOW_CHECK_S)
         if self._pending_finish is not None:
             times.append(self._pending_finish)
         return min(times) if times else None
 
     def tick(self, now: float) -> None:
-        if self.state is PlaybackState.PLAYING and self.current is not None:
-            self.current.position = max(self.current.position, self._player.position())
+        queued = self._queued
+        if queued is not None and queued.began is not None and self._player.token_at_output() == queued.token:
+            self._follow(queued, now)
+        current = self.current
+        if self.state is PlaybackState.PLAYING and current is not None:
+            current.position = max(current.position, self._player.position(current.token))
             if now >= self._next_save:
                 self._save_progress()
+            # Only once this song has begun: until then, what follows a song that gives no
+            # sound is the kiosk's decision (the same song from its start, or another).
+            if self._queued is None and self._prepared_for != current.token and current.playing_since is not None \
+                    and current.position >= current.song.duration - PREPARE_S:
+                self._prepare_next(current)
+        self._player.tidy()
         if self._pending_finish is not None and now >= self._pending_finish:
             self._pending_finish = None
             self.end_current(PlayEnd.FINISHED)

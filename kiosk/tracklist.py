@@ -74,6 +74,11 @@ class Tracklist:
         self.played.append(song_id)
         self.forget(song_id)
 
+    def put_back(self, song_id: int) -> None:
+        """A song taken as next that did not play: it is next again."""
+        self.forget(song_id)
+        self.upcoming.insert(0, song_id)
+
     def forget(self, song_id: int) -> None:
         self.upcoming = [s for s in self.upcoming if s != song_id]
 
