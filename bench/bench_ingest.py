@@ -11,11 +11,13 @@ figures; never fails on one.
 3. Tempo: the labelled set of generated rhythmic tracks (tests/rhythm.py), encoded as MP3
    and measured through the real decoder: share within 4 % (or double/half).
    Target: >= 90 %.
-4. Loudness at the kiosk's output: see bench_kiosk.py (the songs are played through the
-   kiosk's real audio path there).
+4. Loudness at the kiosk's output: 10 songs whose files' levels span 20 dB, added through
+   ingest and played one after another by a real kiosk writing its output to a WAV
+   (libvlc's afile, the same audio path as a sound card's): the spread of their measured
+   loudness (EBU R128) in that recording. Target: <= 1 LU.
 
-Run under the shared CPU lock: flock /work/coord/cpu.lock .venv/bin/python bench/bench_ingest.py
-(`--quick` makes 60 songs instead of 300 for part 2.)
+Run in a shared CPU slot: /work/coord/cpu-run .venv/bin/python bench/bench_ingest.py
+(`--quick` makes 60 songs instead of 300 for part 2; `--only-kiosk` runs part 4 alone.)
 """
 from __future__ import annotations
 
@@ -136,14 +138,79 @@ def tempo(root: Path) -> None:
           f"{exact}/{len(tracks)} at the very tempo")
 
 
+def kiosk_loudness(root: Path) -> None:
+    import numpy as np
+
+    from content.loudness import integrated_loudness
+    from tests.audio import tone
+    from tests.test_kiosk_support import config, dominant, read_wav_so_far, start_kiosk
+
+    count, seconds, rate = 10, 6.0, 44100
+    print(f"4. loudness at the kiosk's output: {count} songs whose files span 20 dB, played through the kiosk")
+    data = root / "kiosk-data"
+    (data / "media").mkdir(parents=True)
+    db = dbmod.connect(data / "library.db")
+    mary = library.add_resident(db, "Mary", birth_year=1938)
+    files = []
+    for i in range(count):
+        freq = 300 + 50 * i
+        level = 0.9 * 10 ** (-20 * i / (count - 1) / 20)             # 0 to -20 dB
+        t = np.arange(int(seconds * rate)) / rate
+        beat = 0.6 + 0.4 * (np.sin(2 * np.pi * 2 * t) > 0)            # a pulse, two beats a second
+        samples = (tone(freq, seconds, amplitude=level) * beat).astype(np.float32)
+        files.append((freq, integrated_loudness(np.column_stack([samples, samples]), rate)))
+        result = ingest_file(db, data / "media", write_wav(root / f"level-{i}.wav", samples), resident_id=mary.id,
+                             min_seconds=1)
+        assert result.status == "added", result.reason
+    db.close()
+
+    class Lib:
+        pass
+    lib = Lib()
+    lib.data = data
+    out = root / "kiosk-heard.wav"
+    kiosk = start_kiosk(config(lib, audio={"output": "afile", "file": str(out)}, volume={"cap": 100}))
+    try:
+        kiosk.controller.press("play")
+        deadline = time.monotonic() + count * seconds + 30
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            if out.exists() and len(read_wav_so_far(out)) > (count * seconds + 0.5) * rate:
+                break
+    finally:
+        kiosk.stop()
+    heard = read_wav_so_far(out)
+    block = rate // 10
+    runs: list[list[int]] = []
+    for i in range(0, len(heard) - block, block):
+        f = int(round(dominant(heard[i:i + block]) / 50.0) * 50)
+        if runs and runs[-1][0] == f:
+            runs[-1][2] = i + block
+        else:
+            runs.append([f, i, i + block])
+    levels = {}
+    for f, a, b in runs:
+        if b - a > 2 * rate and f not in levels:
+            part = heard[a + rate // 2:b - rate // 2]
+            levels[f] = integrated_loudness(np.column_stack([part, part]), rate)
+    file_levels = [lufs for _, lufs in files]
+    print(f"   files: {min(file_levels):.1f} to {max(file_levels):.1f} LUFS "
+          f"(spread {max(file_levels) - min(file_levels):.1f} LU)")
+    print(f"   heard {len(levels)} of {count}: {min(levels.values()):.2f} to {max(levels.values()):.2f} LUFS, "
+          f"spread {max(levels.values()) - min(levels.values()):.2f} LU (target <= 1 LU)")
+
+
 def main() -> None:
     quick = "--quick" in sys.argv
     with tempfile.TemporaryDirectory(prefix="evergreen-bench-ingest-") as tmp:
         root = Path(tmp)
+        if "--only-kiosk" in sys.argv:
+            kiosk_loudness(root)
+            return
         per_file(root)
         folder(root, 60 if quick else FOLDER_SONGS)
         tempo(root)
-    print("4. loudness at the kiosk's output: bench/bench_kiosk.py")
+        kiosk_loudness(root)
 
 
 if __name__ == "__main__":
