@@ -157,7 +157,7 @@ class Player:
         events = vlc.libvlc_media_event_manager(media)
         events.event_attach(
             vlc.EventType.MediaStateChanged,
-            lambda event: self._media_state(decoder.token, event.u.new_state),
+            lambda event: self._media_state(stream, event.u.new_state),
         )
         self._stream, self._media, self._events = stream, media, events
         self._mp.set_media(media)              # the player keeps its own reference
@@ -198,9 +198,14 @@ class Player:
     def _forward(self, token: int, news: StreamNews) -> None:
         self._notify(PlayerEvent(token, _NEWS[news], time.monotonic()))
 
-    def _media_state(self, token: int, state: object) -> None:
-        if state == vlc.State.Error:
-            self._notify(PlayerEvent(token, PlayerEventKind.ERROR, time.monotonic()))
+    def _media_state(self, stream: Stream, state: object) -> None:
+        """The output itself stopped (its stream ends only after its last song, which the
+        stream reports): the song being written ends there, and the next one starts a new
+        output. Never an error of the song's own, so it is not marked unplayable."""
+        if state in (vlc.State.Error, vlc.State.Ended) and not stream.ended:
+            token = stream.token
+            if token is not None:
+                self._notify(PlayerEvent(token, PlayerEventKind.ENDED, time.monotonic()))
 
     def stop(self) -> None:
         self._token += 1                   # late events of the old songs are now stale

@@ -185,6 +185,7 @@ class Stream:
         self._reading: SongDecoder | None = None
         self._since_sound = 0.0
         self.frames = 0                                   # frames written into the stream
+        self.ended = False                                # its last song was reported (LAST)
         self.placed: list[Placed] = []
 
     # ---- the kiosk's side ---------------------------------------------------------------
@@ -260,6 +261,7 @@ class Stream:
         that VLC's thread is not left waiting here)."""
         with self._lock:
             self._closed = True
+            self.ended = True
             self._retired += [d for d, _ in self._waiting]
             self._waiting.clear()
             self._lock.notify_all()
@@ -349,12 +351,19 @@ class Stream:
                 self._since_sound = 0.0
                 return True
         if ended_last:
+            self.ended = True
             self._notify(ended.token, StreamNews.LAST)
         return False
 
     @staticmethod
     def _silence(size: int) -> bytes:
         return bytes(size - size % FRAME)
+
+    @property
+    def token(self) -> int | None:
+        """The token of the song being written now."""
+        current = self._current
+        return current.token if current is not None else (self.placed[-1].token if self.placed else None)
 
     def playing_at(self, frame: int) -> Placed | None:
         """The song whose samples are at `frame` of the stream."""
