@@ -20,6 +20,8 @@ def test_songs_played_before_are_let_go(tmp_path):
             player.play(songs[i % 3])
         gc.collect()
         alive = [o for o in gc.get_objects() if isinstance(o, (vlc.Media, vlc.EventManager))]
-        assert len(alive) <= 2, f"{len(alive)} media wrappers still held after 30 songs"
+        # The output's one stream and the song playing now (its decoder), each with its
+        # event manager: nothing of the 29 songs before.
+        assert len(alive) <= 4, f"{len(alive)} media wrappers still held after 30 songs"
     finally:
         player.close()
