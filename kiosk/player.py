@@ -28,7 +28,7 @@ from typing import Callable, Protocol
 import vlc
 
 from kiosk.config import AudioConfig
-from kiosk.stream import RATE, SongDecoder, Stream, StreamNews
+from kiosk.stream import RATE, SongDecoder, Stream, StreamNews, decoding_instance
 
 
 class PlayerEventKind(StrEnum):
@@ -101,6 +101,7 @@ class Player:
         self._media: vlc.Media | None = None
         self._events: vlc.EventManager | None = None
         self._stream: Stream | None = None
+        self._decoding: vlc.Instance | None = None          # made when the first song plays
         # ctypes callbacks must outlive every media. A seek callback (which only agrees to
         # stay where it is) is what lets VLC pace the stream in real time: libvlc treats a
         # stream it cannot seek as live and would read it as fast as the output takes it.
@@ -120,7 +121,7 @@ class Player:
         plays; returns the token that this song's events will carry. While the music
         plays, the output stays open and the new song follows in the same stream."""
         token = self._next_token()
-        decoder = SongDecoder(path, start_s, gain_db, token)
+        decoder = SongDecoder(self._decoder_instance(), path, start_s, gain_db, token)
         stream = self._stream
         if stream is None or self._mp.get_state() not in _RUNNING or not stream.replace(decoder, start_s):
             self._start_output(decoder, start_s)
@@ -132,7 +133,7 @@ class Player:
         if self._stream is None:
             return None
         token = self._next_token()
-        decoder = SongDecoder(path, 0.0, gain_db, token)
+        decoder = SongDecoder(self._decoder_instance(), path, 0.0, gain_db, token)
         if not self._stream.queue(decoder):
             decoder.close()
             return None
@@ -142,6 +143,11 @@ class Player:
         if self._stream is not None:
             self._stream.drop_queued()
             self.tidy()
+
+    def _decoder_instance(self) -> vlc.Instance:
+        if self._decoding is None:
+            self._decoding = decoding_instance()
+        return self._decoding
 
     def _next_token(self) -> int:
         self._token += 1
@@ -285,6 +291,8 @@ class Player:
         try:
             self._stop_output()
             self._mp.release()
+            if self._decoding is not None:
+                self._decoding.release()
             self._instance.release()
         except Exception:  # pragma: no cover - best effort at exit
             pass

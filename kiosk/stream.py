@@ -6,8 +6,8 @@ click or a dip). Here the output player plays a single endless media, and this m
 writes the songs into it one after another, sample after sample.
 
 Each song is decoded by libvlc itself (the same plugins as the output: whatever ingest
-accepted plays), in a small instance of its own whose "gain" audio filter is set to the
-song's gain, so that the gain is in the samples from the first one. The decoded sound
+accepted plays), through an equalizer whose preamp is the song's gain, so that the gain is
+in the samples from the first one. The decoded sound
 comes through a pipe, which paces the decoder: it runs only as far ahead as we read.
 
 Who calls what: the output's input thread calls `Stream.read` (VLC's media callbacks);
@@ -55,28 +55,53 @@ class StreamNews(StrEnum):
     LAST = "last"            # the song ended and nothing followed: the stream ends with it
 
 
+# libvlc's equalizer (its preamp is the one gain a media player can be given) also takes
+# 12 dB off at a flat setting, measured the same from 100 Hz to 12 kHz.
+EQUALIZER_OFFSET_DB = -12.0
+PREAMP_RANGE_DB = (-20.0, 20.0)
+
+
+def decoding_instance() -> vlc.Instance:
+    """The libvlc instance every song is decoded in (one for the kiosk's life: an instance
+    per song would cost about 50 KB that libvlc never gives back)."""
+    instance = vlc.Instance("--quiet", "--intf=dummy", "--no-video", "--no-stats", "--no-lua",
+                            "--no-metadata-network-access")
+    if instance is None:
+        raise RuntimeError("libvlc could not start a decoder.")
+    return instance
+
+
+def preamp_for(gain_db: float) -> float:
+    """The equalizer preamp that gives `gain_db` (a song is lowered by 32 dB at most and
+    raised by 8 dB at most)."""
+    low, high = PREAMP_RANGE_DB
+    return min(high, max(low, gain_db - EQUALIZER_OFFSET_DB))
+
+
 class SongDecoder:
     """One song, decoded to 16-bit stereo at RATE from `start_s`, at `gain_db`."""
 
-    def __init__(self, path: Path, start_s: float, gain_db: float, token: int) -> None:
+    def __init__(self, instance: vlc.Instance, path: Path, start_s: float, gain_db: float, token: int) -> None:
         self.token = token
         self.path = path
         self.gain_db = gain_db
-        self._instance = vlc.Instance("--quiet", "--intf=dummy", "--no-video", "--no-stats", "--no-lua",
-                                      "--no-metadata-network-access", f"--gain-value={10 ** (gain_db / 20):.6f}")
-        if self._instance is None:
-            raise RuntimeError("libvlc could not start a decoder.")
         self._read, write = os.pipe()
         os.set_blocking(self._read, False)
         self._write: int | None = write
-        self._media = self._instance.media_new_path(str(path))
-        self._media.add_option(f":sout=#transcode{{acodec=s16l,channels={CHANNELS},samplerate={RATE},afilter=gain}}"
+        self._media = instance.media_new_path(str(path))
+        self._media.add_option(f":sout=#transcode{{acodec=s16l,channels={CHANNELS},samplerate={RATE},afilter=equalizer}}"
                                f":std{{access=file,mux=raw,dst=/dev/fd/{write}}}")
         self._media.add_option(":no-sout-video")
         self._media.add_option(":no-sout-spu")
         if start_s > 0:
             self._media.add_option(f":start-time={start_s:.2f}")
-        self._player = self._instance.media_player_new()
+        self._player = instance.media_player_new()
+        # The song's gain, from its first sample: the transcode's equalizer reads its
+        # preamp from this media player.
+        equalizer = vlc.AudioEqualizer()
+        equalizer.set_preamp(preamp_for(gain_db))
+        self._player.set_equalizer(equalizer)
+        equalizer.release()
         self._player.set_media(self._media)
         self._done = threading.Event()
         self._lock = threading.Lock()
@@ -148,7 +173,6 @@ class SongDecoder:
         events.event_detach(vlc.EventType.MediaPlayerEncounteredError)
         self._player.release()
         self._media.release()
-        self._instance.release()
 
 
 @dataclass
@@ -171,6 +195,7 @@ class Stream:
         # than `_lead` seconds ahead of what the output has played, which is also how long
         # a new song takes to be heard after Next.
         self._lead = caching_s + LEAD_OVER_CACHING_S
+        self._caching_frames = int(caching_s * RATE)
         self._opened: tuple[float, float] | None = None    # (frame, when) the music was let through
         self._heard: tuple[float, float] | None = None     # (frame at the output, when), from VLC
         self._lock = threading.Condition()
@@ -275,7 +300,9 @@ class Stream:
             out, self._header = self._header[:size], self._header[size:]
             return out
         if not self._gate.is_set():
-            if not self._gate.wait(0.005):
+            # VLC starts its output once it holds its caching's worth: give that much
+            # silence at once (the first sound comes out without waiting), then at its pace.
+            if self.frames < self._caching_frames or not self._gate.wait(0.005):
                 silence = self._silence(min(size, GATE_CHUNK))
                 with self._lock:
                     self.frames += len(silence) // FRAME
