@@ -32,7 +32,7 @@ from content.probe import MAX_SECONDS, ProbeResult, Prober, ProberPool
 from content.timestamps import utc_iso
 
 MIN_SECONDS = 10.0
-MAX_BYTES = 1024 * 1024 * 1024      # 1 GiB: more than any song; stops a disk image by mistake
+MAX_BYTES = media.LARGEST_SONG_BYTES
 CUT_SHORT_RATIO = 0.9               # decoded under 90 % of what the header claims: truncated
 SILENT_LUFS = -60.0                 # a whole song quieter than this is silence (or only hiss)
 MIN_SOUND_SECONDS = 1.0             # and so is one with less than this much sound in it

@@ -25,6 +25,7 @@ from content.durable import fsync_dir
 INCOMING = ".incoming"
 LOCK = ".lock"
 CHUNK = 1024 * 1024
+LARGEST_SONG_BYTES = 1024 * 1024 * 1024     # 1 GiB: more than any song; stops a disk image by mistake
 PHOTO_EXTENSIONS = frozenset({"jpg", "png", "webp"})
 _STORED_NAME = re.compile(r"(photo-)?([0-9a-f]{64})\.([a-z0-9]{1,5})")
 
@@ -48,6 +49,12 @@ def is_stored_name(name: str) -> bool:
         return False
     photo, ext = bool(found.group(1)), found.group(3)
     return ext in PHOTO_EXTENSIONS if photo else ext in audio_extensions()
+
+
+def is_song_name(name: str) -> bool:
+    """A song's stored name, "<sha256>.<ext>" with an audio extension: the only names the
+    sync agent takes from a hub."""
+    return is_stored_name(name) and not name.startswith("photo-")
 
 
 def final_path(media: Path, sha256: str, ext: str) -> Path:

@@ -133,7 +133,7 @@ class Agent:
                         log.info("%s Trying again; the music plays on.", exc)
                     failures += 1
                     self._pause(failures)
-                except (LibraryError, files.Tampered, ValueError) as exc:
+                except (LibraryError, files.Tampered, files.NoRoom, files.Refused, ValueError) as exc:
                     log.warning("%s", exc)
                     failures += 1
                     self._pause(failures)
@@ -177,6 +177,8 @@ class Agent:
             self._shared.doc, self._shared.tag = doc, tag
         log.info("Applied version %s from the hub: %d songs%s.", doc.get("version"), result.songs,
                  f", {result.waiting} still downloading" if result.waiting else "")
+        for line in result.refused:
+            log.warning("%s", line)
         self._shared.fetch_wanted.set()
         return True
 
@@ -224,8 +226,9 @@ class Agent:
             doc = self._shared.doc
         if not doc:
             return []
-        return sorted((s for s in doc["songs"] if not files.have(self.s.media_dir, f"{s['sha256']}.{s['ext']}")),
-                      key=lambda s: s.get("size_bytes") or 0)
+        return sorted((s for s in doc["songs"] if files.refusal(s) is None
+                       and not files.have(self.s.media_dir, f"{s['sha256']}.{s['ext']}")),
+                      key=lambda s: s["size_bytes"])
 
     def _fetch_step(self, client: HubClient, db: sqlite_utils.Database) -> None:
         if not self._shared.fetch_wanted.wait(5.0):
@@ -250,7 +253,7 @@ class Agent:
             self._shared.fetch_wanted.clear()
             with self._shared.lock:
                 doc = self._shared.doc or {"songs": []}
-                wanted = {f"{s['sha256']}.{s['ext']}" for s in doc["songs"]}
+                wanted = {f"{s['sha256']}.{s['ext']}" for s in doc["songs"] if files.refusal(s) is None}
             files.collect_garbage(db, self.s.media_dir, downloads, wanted,
                                   grace=_dt.timedelta(days=self.s.grace_days))
 

@@ -6,17 +6,20 @@ the box yet is held back with its entries, so no row ever points at a missing fi
 agent applies the same state again once the file is whole. Red flags and notes therefore
 never wait for a download. Before any row is deleted, the plays that name it are put in the
 outbox, so taking a resident or a song away cannot lose their history.
+
+A song whose file name or size no song can have (`files.refusal`) is left out with its
+entries and the reason kept, so one bad row from a hub never stops the rest of the state.
 """
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import sqlite_utils
 
 from content.db import LibraryError, write
-from content.sync import outbox
+from content.sync import files, outbox
 
 APPLIED_KEY = "applied"
 
@@ -26,6 +29,7 @@ class Applied:
     version: int
     songs: int
     waiting: int          # songs held back until their file is here
+    refused: tuple[str, ...] = field(default=())     # songs left out for good, and why
 
 
 def _columns(db: sqlite_utils.Database, table: str) -> set[str]:
@@ -53,7 +57,14 @@ def apply_state(db: sqlite_utils.Database, state: dict[str, Any], have_file: Cal
                 box_uid: str) -> Applied:
     """`have_file("<sha256>.<ext>")` says whether the file is whole in media/."""
     _check(state)
-    songs = [s for s in state["songs"] if have_file(f"{s['sha256']}.{s['ext']}")]
+    refused, takeable = [], []
+    for s in state["songs"]:
+        why = files.refusal(s)
+        if why:
+            refused.append(f"Song {str(s.get('id'))[:20]} from the hub was not taken: {why}.")
+        else:
+            takeable.append(s)
+    songs = [s for s in takeable if have_file(f"{s['sha256']}.{s['ext']}")]
     song_ids = {s["id"] for s in songs}
     entries = [e for e in state["resident_songs"] if e["song_id"] in song_ids]
     resident_ids = {r["id"] for r in state["residents"]}
@@ -78,7 +89,7 @@ def apply_state(db: sqlite_utils.Database, state: dict[str, Any], have_file: Cal
         for key, value in settings.items():
             if isinstance(key, str) and key.startswith("era."):
                 db.execute("INSERT INTO settings (key, value) VALUES (?, json(?))", [key, json.dumps(value)])
-        result = Applied(state["version"], len(songs), len(state["songs"]) - len(songs))
+        result = Applied(state["version"], len(songs), len(takeable) - len(songs), tuple(refused))
         outbox._set_state(db, APPLIED_KEY, {"version": result.version, "waiting": result.waiting})
     return result
 

@@ -7,6 +7,11 @@ last byte is in, it is fsynced and its SHA-256 checked against the name; wrong b
 thrown away and fetched again from the start. Only then is the file recorded in
 `sync_files` and renamed into media/ (and the folder fsynced): a power cut at any moment
 leaves either no file in media/ or a whole one that the agent owns.
+
+Nothing a hub says is trusted to name a path or a size: a song is taken only when its file
+is named like a stored song ("<sha256>.<ext>", see `content.media.is_song_name`) and its
+size is one a song can have (at most `MAX_FILE_BYTES`, the largest song any library takes),
+and a download starts only when the disk has room for it and `KEEP_FREE` besides.
 """
 from __future__ import annotations
 
@@ -14,11 +19,11 @@ import datetime as _dt
 import hashlib
 import os
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import sqlite_utils
 
-from content import media
+from content import media, storage
 from content.db import write
 from content.durable import fsync_dir
 from content.timestamps import utc_iso
@@ -26,6 +31,8 @@ from content.sync.client import HubClient, HubUnreachable
 
 CHUNK = 256 * 1024
 GRACE_DAYS = 7
+MAX_FILE_BYTES = media.LARGEST_SONG_BYTES
+KEEP_FREE = 64 * 1024 * 1024        # left for the library's database, its journal and the logs
 
 
 class Tampered(Exception):
@@ -36,14 +43,43 @@ class Gone(Exception):
     """The hub no longer offers this file to this box."""
 
 
+class Refused(Exception):
+    """The hub named a file this box will not take: a name that is not a stored song's, or a
+    size no song has."""
+
+
+class NoRoom(Exception):
+    """The box's disk has no room for this download; nothing was fetched."""
+
+
 def downloads_dir(data: Path) -> Path:
     return data / "sync" / "downloads"
 
 
+def refusal(song: dict[str, Any]) -> str | None:
+    """Why this box will not take the file a song from the hub names, in words for the log,
+    or None when it will."""
+    sha, ext, size = song.get("sha256"), song.get("ext"), song.get("size_bytes")
+    if not (isinstance(sha, str) and isinstance(ext, str) and media.is_song_name(f"{sha}.{ext}")):
+        return f"its file name {f'{sha}.{ext}'[:80]!r} is not a song's fingerprint and format"
+    if not isinstance(size, int) or isinstance(size, bool) or not 0 < size <= MAX_FILE_BYTES:
+        return f"its size {str(size)[:20]!r} is not one a song can have (1 byte to {MAX_FILE_BYTES // 2**20} MB)"
+    return None
+
+
+def free_bytes(folder: Path) -> int:
+    return storage.usage(folder).free
+
+
 def fetch(client: HubClient, db: sqlite_utils.Database, media_dir: Path, downloads: Path, *, sha256: str,
-          ext: str, size: int, progress: Callable[[int], None] = lambda n: None) -> Path:
-    """Download one file into media/ (see the module's docstring). Raises Tampered, Gone or
-    HubUnreachable; a partial download stays for the next try unless its bytes were wrong."""
+          ext: str, size: int, progress: Callable[[int], None] = lambda n: None,
+          room: Callable[[Path], int] = free_bytes) -> Path:
+    """Download one file into media/ (see the module's docstring). Raises Refused, NoRoom,
+    Tampered, Gone or HubUnreachable; a partial download stays for the next try unless its
+    bytes were wrong."""
+    why = refusal({"sha256": sha256, "ext": ext, "size_bytes": size})
+    if why:
+        raise Refused(f"A song from the hub was not taken: {why}.")
     name = f"{sha256}.{ext}"
     downloads.mkdir(parents=True, exist_ok=True)
     part = downloads / f"{name}.part"
@@ -51,6 +87,11 @@ def fetch(client: HubClient, db: sqlite_utils.Database, media_dir: Path, downloa
     if offset >= size:
         part.unlink(missing_ok=True)
         offset = 0
+    free = room(downloads)
+    if free - (size - offset) < KEEP_FREE:
+        raise NoRoom(f"{name} was not downloaded: it needs {_mb(size - offset)} and the music box's storage has "
+                     f"room for {_mb(max(free - KEEP_FREE, 0))} more. Take songs off this box on the hub, or move "
+                     "its library to a bigger card; the music plays on with what the box has.")
     headers = {"Range": f"bytes={offset}-"} if offset else {}
     digest = hashlib.sha256()
     with client.open("GET", f"/api/box/media/{sha256}", headers=headers, timeout=60) as resp:
@@ -91,6 +132,10 @@ def fetch(client: HubClient, db: sqlite_utils.Database, media_dir: Path, downloa
         os.replace(part, target)
         fsync_dir(media_dir)
     return target
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:,.1f} MB"
 
 
 def have(media_dir: Path, name: str) -> bool:
