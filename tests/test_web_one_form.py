@@ -110,3 +110,61 @@ def test_a_never_play_reason_sent_after_the_session_ended_is_asked_again_after_t
     assert "You were logged out before this was saved" in page and 'value="She cries at the chorus"' in page
     assert '<input type="hidden" name="back" value="list">' in page
     assert lib.db["resident_songs"].get((world.mary.id, sid))["never_play"] == 0     # still asks first
+
+
+PLANTED = {"note": "WORDS FROM SOMEONE ELSE", "title": "Hacked title"}
+
+
+def test_words_planted_from_another_site_are_not_kept_and_a_signed_in_victim_stays_in(world, lib, tmp_path):
+    sid = _song(world, lib, tmp_path)
+    page = f"/residents/{world.mary.id}/songs/{sid}"
+    # A page on another site posts to ours. The browser sends no session cookie with it (Lax).
+    stranger = world.client()
+    resp = stranger.post(page, PLANTED, csrf=False, headers={"Origin": "https://evil.example"})
+    assert resp.status_code == 302 and resp.headers["Location"].startswith("/login")
+    assert "Set-Cookie" not in resp.headers           # a signed-in victim's cookie is left as it was
+    # The same without the Origin header, or with a token from the stranger's own login page.
+    assert "Set-Cookie" not in stranger.post(page, PLANTED, csrf=False).headers
+    stranger.get("/login")
+    stranger.post(page, PLANTED)
+    stranger.c.delete_cookie("session")
+    for c in (stranger, world.client()):
+        c.post(page, PLANTED, csrf=False, headers={"Origin": "https://evil.example"})
+        c.post(page, PLANTED, csrf=False, headers={"Referer": "https://evil.example/x"})
+        c.login(world.staff.email, "staff-password-1")
+        shown = c.get(page).get_data(as_text=True)
+        assert "WORDS FROM SOMEONE ELSE" not in shown and "Hacked title" not in shown
+        assert "logged out before" not in shown
+    # The victim who was signed in all along is still signed in.
+    victim = world.client(world.staff)
+    victim.c.post(page, data=PLANTED, headers={"Origin": "https://evil.example"})
+    assert victim.get(page).status_code == 200
+
+
+def test_words_kept_through_a_login_are_shown_only_to_the_same_person(world, lib, tmp_path):
+    sid = _song(world, lib, tmp_path)
+    page = f"/residents/{world.mary.id}/songs/{sid}"
+    c = world.client(world.mary_family)
+    c.get(page)
+    token = c.token
+    c.c.delete_cookie("session")            # her session ends; she hands the tablet on
+    typed = {"title": "Lili Marleen", "artist": "Lale Andersen", "year": "1939", "note": "Anne's own words",
+             "csrf_token": token}
+    resp = c.post(page, typed, headers={"Origin": "http://evergreen.test:8080"})
+    assert resp.headers["Location"].startswith("/login")
+    c.login(world.staff.email, "staff-password-1")          # someone else logs in on the same browser
+    shown = c.get(page).get_data(as_text=True)
+    assert "Anne&#39;s own words" not in shown and "Anne's own words" not in shown and "logged out before" not in shown
+
+    # The same person logging back in gets her words, and one Save keeps them.
+    c = world.client(world.mary_family)
+    c.get(page)
+    token = c.token
+    c.c.delete_cookie("session")
+    c.post(page, {**typed, "csrf_token": token}, headers={"Referer": f"http://evergreen.test:8080{page}"})
+    c.get("/login")
+    c.post(f"/login?next={page}", {"email": world.mary_family.email, "password": FAMILY_PW})
+    shown = c.get(page).get_data(as_text=True)
+    assert "You were logged out before this was saved" in shown and _field(shown, "note") == "Anne&#39;s own words"
+    c.post(page, {k: v for k, v in typed.items() if k != "csrf_token"})
+    assert lib.db["resident_songs"].get((world.mary.id, sid))["note"] == "Anne's own words"

@@ -97,13 +97,16 @@ def accepts_files(view: Callable) -> Callable:
 
 
 def sign_in(user: accounts.User) -> None:
-    kept = kept_forms.carried_over()   # words typed before the login, waiting for it
+    kept = kept_forms.carried_over(user.id)   # this person's words typed before the login
     session.clear()
     if kept:
         session[kept_forms.KEY] = kept
     session.permanent = True
     session["uid"] = user.id
     session["stamp"] = user.session_stamp
+    # The session's CSRF token names its account, so words sent after it ends can be kept
+    # for that account alone (see kept_forms).
+    session[kept_forms.CSRF_KEY] = kept_forms.session_token(user.id)
 
 
 def safe_next(target: str | None) -> str:
