@@ -45,3 +45,20 @@ def write_settings(data: Path, inbox: Inbox, public_url: str) -> Path:
     path = data / "admin.toml"
     path.write_text(inbox.settings(public_url))
     return path
+
+
+class HeldInbox(Inbox):
+    """An inbox whose server holds each message at DATA until the test releases it, so a test
+    can see what happened while the mail server had not yet accepted the message."""
+
+    def __init__(self, port: int) -> None:
+        super().__init__(port)
+        import threading
+        self.holding = threading.Event()
+        self.release = threading.Event()
+
+    async def handle_DATA(self, server, session, envelope):
+        import asyncio
+        self.holding.set()
+        await asyncio.get_running_loop().run_in_executor(None, self.release.wait, 120)
+        return await super().handle_DATA(server, session, envelope)

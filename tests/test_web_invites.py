@@ -7,7 +7,7 @@ import re
 from urllib.parse import unquote
 
 from content import account_links, invites
-from tests.mailbox import Inbox, free_port, serving, write_settings
+from tests.mailbox import HeldInbox, Inbox, free_port, serving, write_settings
 from tests.test_web_fixtures import world  # noqa: F401
 
 LINK = re.compile(r'id="invite-link">(http://evergreen\.test:8080/invite/[^<]+)<')
@@ -126,6 +126,7 @@ def test_forgot_your_password_emails_a_link_where_email_is_set_up(world, lib, tm
         said = visitor.post("/forgot", {"email": world.mary_family.email}).get_data(as_text=True)
         nobody = visitor.post("/forgot", {"email": "nobody@nowhere.example"}).get_data(as_text=True)
         again = visitor.post("/forgot", {"email": world.mary_family.email}).get_data(as_text=True)
+        assert world.app.extensions["evergreen.postbox"].idle(30), "the mail was sent in the background"
     for page in (said, nobody, again):   # the same answer, whoever has an account
         assert "If there is an account for" in page and "a link to choose a new password" in page
     assert len(inbox.messages) == 1                      # once per account per quarter of an hour
@@ -135,6 +136,36 @@ def test_forgot_your_password_emails_a_link_where_email_is_set_up(world, lib, tm
     assert world.client().get(link.removeprefix("http://evergreen.test:8080")).status_code == 200
     token = link.rsplit("/", 1)[1]
     assert account_links.open_reset(lib.db, token).email == world.mary_family.email
+
+
+def test_forgot_your_password_answers_before_the_mail_server_has_the_message(world, lib, monkeypatch):
+    """How long the answer takes must not say whether the account exists: the page never
+    waits on the mail server, and the mail still arrives."""
+    import threading
+
+    from content import mail
+    from content import site as sitemod
+    monkeypatch.setattr(mail, "TIMEOUT_S", 120)        # a slow mail server, not a broken one
+    inbox = HeldInbox(free_port())
+    world.app.config["SITE"] = sitemod.load(write_settings(world.data, inbox, "http://evergreen.test:8080"))
+    with serving(inbox):
+        visitor = world.client()
+        visitor.get("/forgot")
+        answered: list[str] = []
+        asking = threading.Thread(target=lambda: answered.append(
+            visitor.post("/forgot", {"email": world.mary_family.email}).get_data(as_text=True)))
+        try:
+            asking.start()
+            assert inbox.holding.wait(30), "the mail server was asked to take the message"
+            asking.join(30)
+            assert answered and "If there is an account for" in answered[0]    # while the server still holds it
+            assert inbox.messages == []
+        finally:
+            inbox.release.set()
+            asking.join(150)
+        assert world.app.extensions["evergreen.postbox"].idle(30)
+    (to, content), = inbox.messages
+    assert to == [world.mary_family.email] and "http://evergreen.test:8080/reset/" in content
 
 
 def test_without_email_the_forgot_page_has_no_form(world):

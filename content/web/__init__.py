@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Flask
 
+from content import mail
 from content.web import hooks, hub_setup, settings
 from content.web.guard import public
 from content.web.request_scope import UploadRequest
@@ -28,6 +29,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     hooks.install_checks(app)
     from content.web import (account_pages, care_pages, invite_pages, kiosk_pages, people_pages, privacy_pages,
                              resident_pages, song_pages, suggestion_pages, upload_pages)
+    app.extensions[account_pages.POSTBOX] = mail.Postbox()
     for module in (account_pages, resident_pages, invite_pages, song_pages, upload_pages, suggestion_pages,
                    kiosk_pages, care_pages, privacy_pages, people_pages):
         app.register_blueprint(module.bp)

@@ -10,7 +10,7 @@ from flask import (Blueprint, abort, current_app, flash, g, make_response, redir
                    session, url_for)
 from flask.typing import ResponseReturnValue
 
-from content import account_links, accounts, mail
+from content import account_links, accounts
 from content.db import LibraryError
 from content.web.guard import login_required, public, safe_next, sign_in
 from content.web.answers import plain_error, public_link
@@ -23,6 +23,7 @@ PASSWORDS_DIFFER = "The two passwords were not the same."
 NEW_PASSWORDS_DIFFER = "The two new passwords were not the same."
 
 Link = TypeVar("Link")
+POSTBOX = "evergreen.postbox"      # app.extensions: the mail.Postbox that sends in the background
 
 
 def _remote() -> str:
@@ -91,12 +92,17 @@ def forgot():
             user, token = found
             try:
                 link = public_link(url_for("account.reset", token=token))
-                mail.send(current_app.config["SITE"].smtp, user.email, "Choose a new password for Evergreen",
-                          f"Someone (we hope you) asked for a new password for Evergreen. Open this link to choose "
-                          f"one; it works once, for {account_links.RESET_HOURS} hours:\n\n{link}\n\n"
-                          "If it was not you, you can ignore this email: your password stays as it is.\n")
-            except LibraryError:   # no public address, or the mail server refused: staff can still help
+            except LibraryError:   # no public address: staff can still help
                 log.warning("a password link asked for on the login page could not be emailed", exc_info=True)
+            else:
+                # Sent in the background: the answer must not wait on the mail server, or how
+                # long it took would tell a stranger that the account exists.
+                current_app.extensions[POSTBOX].post(
+                    current_app.config["SITE"].smtp, user.email, "Choose a new password for Evergreen",
+                    f"Someone (we hope you) asked for a new password for Evergreen. Open this link to choose "
+                    f"one; it works once, for {account_links.RESET_HOURS} hours:\n\n{link}\n\n"
+                    "If it was not you, you can ignore this email: your password stays as it is.\n",
+                    failed="a password link asked for on the login page could not be emailed")
     return render_template("forgot.html", hours=account_links.RESET_HOURS, mail=mail_on, asked=asked)
 
 
