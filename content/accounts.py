@@ -115,8 +115,21 @@ def find_user(db: sqlite_utils.Database, email: str) -> User | None:
     return User.from_row(rows[0]) if rows else None
 
 
-def list_users(db: sqlite_utils.Database) -> list[User]:
-    return [User.from_row(r) for r in db.query("SELECT * FROM users ORDER BY role DESC, email")]
+def list_users(db: sqlite_utils.Database, *, seen_by: User | None = None) -> list[User]:
+    """Every account, or only those the staff account `seen_by` may manage (on a hub, the
+    accounts of its own homes: content.hub.homes.staff_account_filter)."""
+    where, params = homes.staff_account_filter(db, seen_by.id) if seen_by is not None else ("1", [])
+    return [User.from_row(r) for r in db.query(
+        f"SELECT u.* FROM users u WHERE {where} ORDER BY u.role DESC, u.email", params)]
+
+
+def managed_user(db: sqlite_utils.Database, staff: User, user_id: int) -> User | None:
+    """The account `user_id` when `staff` may see and manage it, else None (as if it did not exist)."""
+    if not staff.is_staff:
+        return None
+    where, params = homes.staff_account_filter(db, staff.id)
+    rows = list(db.query(f"SELECT u.* FROM users u WHERE u.id = ? AND {where}", [user_id, *params]))
+    return User.from_row(rows[0]) if rows else None
 
 
 def create_user(

@@ -114,3 +114,57 @@ def test_under_https_cookies_are_secure_hsts_is_sent_hosts_are_checked_and_links
     assert made.status_code == 302
     page = c.get(made.headers["Location"], headers={"X-Forwarded-Host": "evil.example"}).get_data(as_text=True)
     assert "https://music.example.org/invite/" in page and "evil.example" not in page
+
+
+@pytest.fixture
+def people(hub):
+    """Accounts across both homes: Oak's staff, staff of both homes, and families of Rose,
+    of Oak, of both, and of no one yet."""
+    db = hub["db"]
+    oak_staff = accounts.create_user(db, "oak@care.example", STAFF_PW, "staff")
+    homes.add_staff_to_home(db, oak_staff.id, hub["oak"].id)
+    both_staff = accounts.create_user(db, "both@care.example", STAFF_PW, "staff")
+    homes.add_staff_to_home(db, both_staff.id, hub["rose"].id)
+    homes.add_staff_to_home(db, both_staff.id, hub["oak"].id)
+    fam = dict(
+        rose=accounts.create_user(db, "anne@family.example", STAFF_PW, "family", resident_ids=[hub["mary"].id]),
+        oak=accounts.create_user(db, "otto@family.example", STAFF_PW, "family", resident_ids=[hub["olive"].id]),
+        both=accounts.create_user(db, "bea@family.example", STAFF_PW, "family",
+                                  resident_ids=[hub["mary"].id, hub["olive"].id]),
+        none=accounts.create_user(db, "nell@family.example", STAFF_PW, "family"))
+    return dict(oak_staff=oak_staff, both_staff=both_staff, **{f"{k}_family": v for k, v in fam.items()})
+
+
+def test_staff_of_one_home_see_and_manage_only_the_accounts_of_that_home(hub, people):
+    c = _client(hub, hub["rose_staff"])
+    page = c.get("/accounts").get_data(as_text=True)
+    assert "rose@care.example" in page and "anne@family.example" in page and "Mary" in page
+    for hidden in ("oak@", "group@", "both@", "otto@", "bea@", "nell@", "Olive"):
+        assert hidden not in page, hidden
+    # Every account outside Rose House is "not found", and nothing happens to it.
+    db = hub["db"]
+    outside = [hub["group"], people["oak_staff"], people["both_staff"], people["oak_family"],
+               people["both_family"], people["none_family"]]
+    for user in outside:
+        made = c.post(f"/accounts/{user.id}/reset-link")
+        assert made.status_code == 404 and "/reset/" not in made.get_data(as_text=True), user.email
+        assert c.post(f"/accounts/{user.id}/disable").status_code == 404, user.email
+        assert c.post(f"/accounts/{user.id}/enable").status_code == 404, user.email
+        assert c.post(f"/accounts/{user.id}/remove").status_code == 404, user.email
+        after = accounts.get_user(db, user.id)
+        assert after is not None and not after.disabled and after.password_hash == user.password_hash
+    assert db.execute("SELECT COUNT(*) FROM password_resets").fetchone()[0] == 0
+    # Within Rose House the page works as before.
+    assert "/reset/" in c.post(f"/accounts/{people['rose_family'].id}/reset-link").get_data(as_text=True)
+    assert c.post(f"/accounts/{people['rose_family'].id}/disable").status_code == 302
+    assert accounts.get_user(db, people["rose_family"].id).disabled
+
+
+def test_the_groups_staff_see_and_manage_every_account(hub, people):
+    g = _client(hub, hub["group"])
+    page = g.get("/accounts").get_data(as_text=True)
+    for shown in ("rose@", "oak@", "both@", "anne@", "otto@", "bea@", "nell@", "Olive", "Mary"):
+        assert shown in page, shown
+    assert "/reset/" in g.post(f"/accounts/{people['oak_staff'].id}/reset-link").get_data(as_text=True)
+    assert g.post(f"/accounts/{people['oak_family'].id}/remove").status_code == 302
+    assert accounts.get_user(hub["db"], people["oak_family"].id) is None

@@ -95,3 +95,30 @@ def staff_resident_filter(db: sqlite_utils.Database, user_id: int) -> tuple[str,
     if scope is None:
         return "1", []
     return f"r.home_id IN ({','.join('?' * len(scope))})", sorted(scope)
+
+
+def staff_account_filter(db: sqlite_utils.Database, user_id: int) -> tuple[str, list]:
+    """SQL condition on `u` (users) for the accounts this staff account may see and manage;
+    an always-true condition when it sees every home (the group's staff, a standalone box).
+
+    Staff limited to some homes manage only accounts that reach nothing beyond those homes:
+    staff limited to homes all among theirs (never the group's staff), and family whose
+    residents all live in those homes. An account that also reaches another home (staff of
+    two homes, a family with relatives in two homes) is left to someone who sees both: a
+    password link for it would open the other home's residents, and turning it off would
+    shut out a family another home looks after. A family linked to no one yet, or to a
+    resident in no home, is likewise left to the group's staff."""
+    scope = home_ids_of(db, user_id)
+    if scope is None:
+        return "1", []
+    marks = ",".join("?" * len(scope))
+    ids = sorted(scope)
+    condition = (
+        "((u.role = 'staff'"
+        " AND EXISTS (SELECT 1 FROM staff_homes sh WHERE sh.user_id = u.id)"
+        f" AND NOT EXISTS (SELECT 1 FROM staff_homes sh WHERE sh.user_id = u.id AND sh.home_id NOT IN ({marks})))"
+        " OR (u.role = 'family'"
+        " AND EXISTS (SELECT 1 FROM user_residents ur WHERE ur.user_id = u.id)"
+        " AND NOT EXISTS (SELECT 1 FROM user_residents ur JOIN residents r ON r.id = ur.resident_id"
+        f" WHERE ur.user_id = u.id AND (r.home_id IS NULL OR r.home_id NOT IN ({marks})))))")
+    return condition, ids + ids

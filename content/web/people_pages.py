@@ -14,7 +14,7 @@ bp = Blueprint("people", __name__)
 
 
 def _account(uid: int) -> accounts.User:
-    user = accounts.get_user(get_db(), uid)
+    user = accounts.managed_user(get_db(), g.user, uid)
     if user is None:
         abort(404)
     return user
@@ -24,8 +24,9 @@ def _account(uid: int) -> accounts.User:
 @staff_required
 def accounts_page():
     db = get_db()
-    people = [(u, [r.name for r in accounts.residents_for(db, u)] if not u.is_staff else None)
-              for u in accounts.list_users(db)]
+    mine = {r.id for r in accounts.residents_for(db, g.user)}
+    people = [(u, [r.name for r in accounts.residents_for(db, u) if r.id in mine] if not u.is_staff else None)
+              for u in accounts.list_users(db, seen_by=g.user)]
     return render_template("accounts.html", people=people, mail=current_app.config["SITE"].smtp.enabled)
 
 
