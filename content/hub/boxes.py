@@ -189,6 +189,13 @@ def residents_of(db: sqlite_utils.Database, box_id: int) -> list[library.Residen
         "ORDER BY r.name COLLATE NOCASE", [box_id])]
 
 
+def boxes_of_resident(db: sqlite_utils.Database, resident_id: int) -> list[Box]:
+    """The boxes this resident is on: the only ones whose "now playing" can be theirs."""
+    return [Box.from_row(r) for r in db.query(
+        "SELECT b.* FROM boxes b JOIN box_residents br ON br.box_id = b.id WHERE br.resident_id = ? "
+        "ORDER BY b.id", [resident_id])]
+
+
 def box_has_song(db: sqlite_utils.Database, box_id: int, sha256: str) -> str | None:
     """The stored file name (<sha256>.<ext>) when a resident of this box has the song."""
     row = db.execute(
@@ -209,6 +216,11 @@ def seen(db: sqlite_utils.Database, box_id: int, *, force: bool = False) -> None
 
 
 def report_playing(db: sqlite_utils.Database, box_id: int, status: dict[str, Any]) -> None:
+    """Keep what the box says it plays. A box speaks only for its own residents: a resident
+    id that is not one of them is dropped, so no box can tell another home's family (or
+    staff) that it plays for their relative."""
+    if "resident_id" in status and status["resident_id"] not in {r.id for r in residents_of(db, box_id)}:
+        status = {k: v for k, v in status.items() if k != "resident_id"}
     with write(db):
         now = utc_iso()
         db.execute("UPDATE boxes SET now_playing = ?, now_playing_at = ?, last_seen_at = ? WHERE id = ?",

@@ -196,9 +196,9 @@ def press(bid: int):
 
 
 def resident_now_playing(db, resident_id: int) -> tuple[dict | None, str | None]:
-    """What a box reports playing for this resident (hub mode's now playing)."""
+    """What a box the resident is on reports playing for them (hub mode's now playing)."""
     waiting = _waiting()
-    for box in boxes.list_boxes(db):
+    for box in boxes.boxes_of_resident(db, resident_id):
         playing = box.now_playing or {}
         if playing.get("resident_id") == resident_id and boxes.is_online(box, waiting):
             return playing, None

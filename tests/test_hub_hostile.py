@@ -1,0 +1,68 @@
+"""A real hub (waitress on 127.0.0.1) against a box that lies or hogs, and a stranger with a
+wrong address: a box speaks only for its own residents, one box cannot take every waiting
+place, and a wrong Host gets the same plain refusal whatever the method."""
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+import urllib.error
+import urllib.request
+
+import pytest
+
+from content import accounts
+from content.hub import boxes
+from tests.hubkit import Hub, wait_for
+from tests.test_web_fixtures import FAMILY_PW, Browser
+
+
+@pytest.fixture
+def hub(tmp_path):
+    h = Hub(tmp_path / "hub")
+    yield h
+    h.close()
+
+
+def _paired(hub: Hub, home, name: str, residents) -> str:
+    """A box of `home` for `residents`, paired: its bearer credential."""
+    _, code = hub.box(home, name, residents)
+    return boxes.pair(hub.db, code)[1]
+
+
+def _call(url: str, credential: str, body: dict | None = None, timeout: float = 30):
+    req = urllib.request.Request(url, data=json.dumps(body).encode() if body is not None else None,
+                                 headers={"Authorization": f"Bearer {credential}", "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def test_a_box_cannot_say_it_plays_for_another_homes_resident(hub):
+    hub.start()
+    rose, oak = hub.home("Rose House"), hub.home("Oak Lodge")
+    mary, olive = hub.resident("Mary", rose), hub.resident("Olive", oak)
+    rose_box = _paired(hub, rose, "Rose lounge", [mary])
+    oak_box = _paired(hub, oak, "Oak lounge", [olive])
+    hub.staff()
+    olive_family = accounts.create_user(hub.db, "otto@family.example", FAMILY_PW, "family", resident_ids=[olive.id])
+    family = Browser(hub.app.test_client())
+    family.login(olive_family.email, FAMILY_PW)
+
+    status, _ = _call(hub.url + "/api/box/report", rose_box,
+                      {"playing": {"state": "playing", "resident_id": olive.id, "song": {"title": "SPOOFED"}}})
+    assert status == 200
+    assert "SPOOFED" not in family.get(f"/residents/{olive.id}/now-playing").get_data(as_text=True)
+    # Olive's own box still speaks for her.
+    _call(hub.url + "/api/box/report", oak_box,
+          {"playing": {"state": "playing", "resident_id": olive.id, "song": {"title": "Moon River"}}})
+    assert "Moon River" in family.get(f"/residents/{olive.id}/now-playing").get_data(as_text=True)
+    # Once she is taken off that box, what it last said is no longer hers.
+    boxes.assign(hub.db, box_id(hub, "Oak lounge"), [])
+    assert "Moon River" not in family.get(f"/residents/{olive.id}/now-playing").get_data(as_text=True)
+
+
+def box_id(hub: Hub, name: str) -> int:
+    return next(b.id for b in boxes.list_boxes(hub.db) if b.name == name)
