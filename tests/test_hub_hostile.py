@@ -64,5 +64,29 @@ def test_a_box_cannot_say_it_plays_for_another_homes_resident(hub):
     assert "Moon River" not in family.get(f"/residents/{olive.id}/now-playing").get_data(as_text=True)
 
 
+def test_one_box_cannot_take_every_waiting_place(hub):
+    hub.start(HUB_WAIT_SLOTS=4)
+    rose = hub.home("Rose House")
+    mary, bob = hub.resident("Mary", rose), hub.resident("Bob", rose)
+    box_a = _paired(hub, rose, "Lounge", [mary])
+    box_b = _paired(hub, rose, "Room 12", [bob])
+    etag_a = _call(hub.url + "/api/box/wait", box_a)[1]["etag"]
+    etag_b = _call(hub.url + "/api/box/wait", box_b)[1]["etag"]
+    watch = hub.app.extensions["evergreen.watch"]
+    answers: list = []
+    hogs = [threading.Thread(target=lambda: answers.append(
+        _call(f"{hub.url}/api/box/wait?timeout=60&etag={etag_a}", box_a, timeout=90))) for _ in range(4)]
+    for t in hogs:
+        t.start()
+    # Box A's earlier waits are answered (it polls again) as its newer ones arrive.
+    wait_for(lambda: len(answers) >= 3, 20, "box A's older waits were answered")
+    assert watch.waiting_boxes() == {box_id(hub, "Lounge")}
+    status, body = _call(f"{hub.url}/api/box/wait?timeout=1&etag={etag_b}", box_b)
+    assert status == 200 and body["retry"] == 0
+    hub.stop()
+    for t in hogs:
+        t.join(10)
+
+
 def box_id(hub: Hub, name: str) -> int:
     return next(b.id for b in boxes.list_boxes(hub.db) if b.name == name)

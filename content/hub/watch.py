@@ -5,17 +5,19 @@ and wakes every waiting poll when it moves; each poll then checks its own box's 
 a red flag reaches a waiting box within a fraction of a second, and 200 idle boxes cost the
 hub one query every 200 ms, not 200.
 
-It also counts the polls waiting now, per box: a box that is waiting is online this moment,
-and the hub answers at once (the box polls again shortly) when its waiting places are full,
-so the pages people use always have threads to run on.
+It also keeps the polls waiting now, one per box: a box that is waiting is online this
+moment, and the hub answers at once (the box polls again shortly) when its waiting places are
+full, so the pages people use always have threads to run on. A box's newer poll takes its
+place from the older one, which is answered at once: a box waits with one poll at a time, so
+an older one is a connection it has given up on, and one box cannot hold every place.
 """
 from __future__ import annotations
 
 import logging
 import sqlite3
 import threading
+import itertools
 import time
-from collections import Counter
 from typing import Callable
 
 import sqlite_utils
@@ -34,7 +36,8 @@ class ChangeWatch:
         self._cond = threading.Condition()
         self._counter = -1
         self._thread: threading.Thread | None = None
-        self._waiting: Counter[int] = Counter()
+        self._waiting: dict[int, int] = {}    # box id -> the ticket of its one waiting poll
+        self._tickets = itertools.count(1)
         self._closed = False
 
     def _run(self) -> None:
@@ -62,20 +65,26 @@ class ChangeWatch:
             self._thread = threading.Thread(target=self._run, name="hub-change-watch", daemon=True)
             self._thread.start()
 
-    def enter(self, box_id: int) -> bool:
-        """Take a waiting place for this box; False when they are all taken."""
+    def enter(self, box_id: int) -> int | None:
+        """Take the box's waiting place: a ticket for leave() and wait(), or None when every
+        place is taken by other boxes. The box's older poll, if any, gives its place up."""
         with self._cond:
             self._start()
-            if sum(self._waiting.values()) >= self.slots:
-                return False
-            self._waiting[box_id] += 1
-            return True
+            if box_id not in self._waiting and len(self._waiting) >= self.slots:
+                return None
+            ticket = self._waiting[box_id] = next(self._tickets)
+            self._cond.notify_all()     # wakes the older poll, which then answers
+            return ticket
 
-    def leave(self, box_id: int) -> None:
+    def leave(self, box_id: int, ticket: int) -> None:
         with self._cond:
-            self._waiting[box_id] -= 1
-            if self._waiting[box_id] <= 0:
+            if self._waiting.get(box_id) == ticket:
                 del self._waiting[box_id]
+
+    def replaced(self, box_id: int, ticket: int) -> bool:
+        """Has a newer poll of the same box taken this one's place?"""
+        with self._cond:
+            return self._waiting.get(box_id) != ticket
 
     def waiting_boxes(self) -> set[int]:
         with self._cond:
@@ -99,12 +108,14 @@ class ChangeWatch:
             self._start()
             return self._counter
 
-    def wait(self, seen: int, timeout: float) -> int:
-        """Until the counter moves past `seen` or the timeout passes; returns the counter."""
+    def wait(self, seen: int, timeout: float, place: tuple[int, int] | None = None) -> int:
+        """Until the counter moves past `seen`, the timeout passes or (for `place`, a box id
+        and its ticket) a newer poll of the box takes the place; returns the counter."""
         deadline = time.monotonic() + timeout
         with self._cond:
             self._start()
-            while self._counter == seen and not self._closed:
+            while (self._counter == seen and not self._closed
+                   and not (place and self._waiting.get(place[0]) != place[1])):
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break

@@ -81,11 +81,10 @@ def wait():
     timeout = _int_arg("timeout", 0, MAX_WAIT_S)
     watch = _watch()
     boxes.seen(db, box_id)
-    if timeout and not watch.enter(box_id):
-        timeout, retry = 0, BUSY_RETRY_S
-    else:
-        retry = 0
-    entered = bool(timeout)
+    ticket = watch.enter(box_id) if timeout else None
+    retry = BUSY_RETRY_S if timeout and ticket is None else 0
+    if ticket is None:
+        timeout = 0
     try:
         deadline = time.monotonic() + timeout
         while True:
@@ -93,14 +92,15 @@ def wait():
             tag = state.etag(revisions.box_version(db, box_id))
             commands = [c for c in boxes.pending_commands(db, box_id) if c["id"] > after]
             left = deadline - time.monotonic()
-            if tag != known or commands or left <= 0 or watch.closed:
+            if (tag != known or commands or left <= 0 or watch.closed
+                    or (ticket is not None and watch.replaced(box_id, ticket))):
                 break
-            watch.wait(seen, min(left, 30))
+            watch.wait(seen, min(left, 30), (box_id, ticket))
             if boxes.authenticate(db, request.headers["Authorization"].partition(" ")[2].strip()) is None:
                 return {"ok": False, "error": "This music box is not paired with this hub."}, 401
     finally:
-        if entered:
-            watch.leave(box_id)
+        if ticket is not None:
+            watch.leave(box_id, ticket)
             boxes.seen(db, box_id, force=True)
     return {"etag": tag, "commands": commands, "retry": retry}
 
