@@ -90,3 +90,16 @@ def test_one_box_cannot_take_every_waiting_place(hub):
 
 def box_id(hub: Hub, name: str) -> int:
     return next(b.id for b in boxes.list_boxes(hub.db) if b.name == name)
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_wrong_host_gets_the_same_plain_refusal_for_every_method(hub, method):
+    hub.start(PUBLIC_URL="https://music.example.org")
+    conn = http.client.HTTPConnection("127.0.0.1", hub.port, timeout=10)
+    conn.request(method, "/login", body="email=a%40b.example&password=x" if method == "POST" else None,
+                 headers={"Host": "evil.example", "Content-Type": "application/x-www-form-urlencoded"})
+    resp = conn.getresponse()
+    body = resp.read()
+    conn.close()
+    assert resp.status == 400, body[:300]
+    assert b"not trusted" in body

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, g, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.exceptions import InternalServerError
+from werkzeug.exceptions import InternalServerError, SecurityError
 from werkzeug.routing import IntegerConverter
 
 from content import storage
@@ -27,6 +27,15 @@ class StoredId(IntegerConverter):
 
 def install_checks(app: Flask) -> None:
     """Before any view (and before any blueprint's routes are added, for the converter)."""
+    # A Host this app does not answer to (TRUSTED_HOSTS on a hub): refused first, for every
+    # method, with the same plain 400 a GET gets. Later checks would answer with a page,
+    # and no page (nor any link on it) can be built for an address that is not ours.
+    @app.before_request
+    def refuse_wrong_host():
+        if isinstance(request.routing_exception, SecurityError):
+            raise request.routing_exception
+        return None
+
     # Refuse a too-big upload from its declared length, before the body is read (and before
     # the CSRF check, which would read the form).
     @app.before_request
