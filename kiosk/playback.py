@@ -17,10 +17,10 @@ from typing import Callable, Protocol
 import sqlite_utils
 
 from content import library, sound
-from content.care.modes import Mode
 from content.plays import History, PlayEnd, ResumePoint
 from kiosk.config import KioskConfig
 from kiosk.mixer import Mixer
+from kiosk.next_song import MOST_TRIES, PREPARE_S, NextSong, Queued
 from kiosk.player import PlayerEvent, PlayerEventKind
 from kiosk.session import Session
 from kiosk.tracklist import Tracklist
@@ -29,9 +29,7 @@ log = logging.getLogger("kiosk")
 
 TICK_PLAYING_S = 0.25        # track the position (and re-apply the volume) this often
 EARLY_END_S = 1.0            # "ended" sooner than this after starting means no audio
-MOST_TRIES = 200
 FOLLOW_CHECK_S = 0.01        # while the output starts or the next song is on its way, how often to look
-PREPARE_S = 8.0              # the next song is made ready this long before the one playing ends
 
 
 class PlaybackState(StrEnum):
@@ -68,18 +66,6 @@ class Current:
     theirs: bool = True                  # the resident's own song (not decade radio's top-up)
 
 
-@dataclass
-class Queued:
-    """The song made ready to follow the one playing, and what the tracklist was then."""
-
-    song: library.SongFile
-    path: Path
-    token: int
-    decade: int | None
-    mode: Mode
-    began: float | None = None           # when its first samples went into the stream
-
-
 # The resume point follows the music: after these, Play starts the next song.
 _CLEARS_RESUME = (PlayEnd.FINISHED, PlayEnd.NEXT, PlayEnd.PREVIOUS, PlayEnd.RED_FLAG, PlayEnd.REMOVED,
                   PlayEnd.ERROR)
@@ -102,8 +88,7 @@ class Playback:
         self.current: Current | None = None
         self._pending_finish: float | None = None
         self._next_save = clock()
-        self._queued: Queued | None = None
-        self._prepared_for: int | None = None   # the token a next song was looked for after
+        self._next = NextSong(config, db, player, tracklist, session, self._gain_db, self.mark_unplayable)
 
     # ---- what may play ----------------------------------------------------------------
 
@@ -124,7 +109,7 @@ class Playback:
         """Next (or a decade button): the next song; from quiet, with a gentle start. A
         change that is not a skip of this song (the care task) ends it as `how`."""
         quiet = self.state is PlaybackState.STOPPED
-        self._drop_queued()
+        self._next.drop()
         if self.current is None and self._session.resident is not None:
             self._mixer.reset_level(self._session.resident.start_volume)
         self.end_current(how)
@@ -161,7 +146,7 @@ class Playback:
         """Back a song while one plays; on the first song, that song from its start."""
         current = self.current
         assert current is not None
-        self._drop_queued()
+        self._next.drop()
         before = self._tracklist.back(current.song.id)
         self.end_current(PlayEnd.PREVIOUS)
         fade = self.config.volume.change_fade_s
@@ -183,7 +168,7 @@ class Playback:
             return False
         if self._session.ends is None:
             self._session.start_timer()
-        self._drop_queued()
+        self._next.drop()
         self._mixer.begin_song(fade_in_s)
         token = self._player.play(path, start_s, self._gain_db(song))
         self._begin(song, path, token, start_s)
@@ -213,46 +198,10 @@ class Playback:
 
     # ---- the next song, ready before this one ends -----------------------------------------
 
-    def _prepare_next(self, current: Current) -> None:
-        """Shortly before the song ends, the next one is decoded into the same stream, so
-        that it follows with no gap."""
-        self._prepared_for = current.token
-        resident = self._session.resident
-        if resident is None:
-            return
-        for _ in range(MOST_TRIES):
-            song_id = self._tracklist.next_id()
-            if song_id is None:
-                return
-            song = library.song_file(self._db, song_id, resident.id)
-            if song is None:
-                continue
-            path = self.config.media_path / song.filename
-            if not path.is_file():
-                self.mark_unplayable(song, "The song's file is missing from the media folder.")
-                continue
-            token = self._player.queue(path, self._gain_db(song))
-            if token is None:
-                self._tracklist.put_back(song.id)
-                return
-            self._queued = Queued(song, path, token, self._tracklist.decade, self._tracklist.mode)
-            return
-
-    def _drop_queued(self, *, put_back: bool = True) -> None:
-        """The song made ready will not follow after all (a button, a stop, a red flag);
-        it stays next in line unless the decade or the time of day changed meanwhile."""
-        queued, self._queued = self._queued, None
-        self._prepared_for = None
-        if queued is None:
-            return
-        self._player.drop_queued()
-        if put_back and queued.decade == self._tracklist.decade and queued.mode is self._tracklist.mode:
-            self._tracklist.put_back(queued.song.id)
-
     def _follow(self, queued: Queued, t: float) -> None:
         """The song made ready has begun: the one before it finished."""
-        self._queued = None
-        self._prepared_for = None
+        self._next.queued = None
+        self._next.prepared_for = None
         self.end_current(PlayEnd.FINISHED)
         self._begin(queued.song, queued.path, queued.token, 0.0)
         assert self.current is not None
@@ -266,7 +215,7 @@ class Playback:
         self.state = PlaybackState.STOPPING
         self._session.stop_timer()
         self._pending_finish = None
-        self._drop_queued()
+        self._next.drop()
         self._mixer.fade_out(seconds, lambda: self.stop_now(how))
 
     def cancel_stop(self) -> None:
@@ -280,7 +229,7 @@ class Playback:
         if current is not None and how in (PlayEnd.STOPPED, PlayEnd.SESSION_END):
             self._save_resume(current)
         self.end_current(how)
-        self._drop_queued()
+        self._next.drop()
         self._player.stop()
         self.state = PlaybackState.STOPPED
         self._mixer.silence()
@@ -301,7 +250,7 @@ class Playback:
             self._history.clear_resume()
 
     def go_quiet(self, reason: str) -> None:
-        self._drop_queued()
+        self._next.drop()
         self._player.stop()
         self.state = PlaybackState.STOPPED
         self._mixer.silence()
@@ -315,8 +264,8 @@ class Playback:
         current, resident = self.current, self._session.resident
         if current is None or resident is None:
             return
-        if self._queued is not None and not self.allowed(self._queued.song.id):
-            self._drop_queued(put_back=False)
+        if self._next.queued is not None and not self.allowed(self._next.queued.song.id):
+            self._next.drop(put_back=False)
         now = library.standing(self._db, resident.id, current.song.id)
         if now.never_play:
             how, words = PlayEnd.RED_FLAG, "red-flagged"
@@ -333,15 +282,15 @@ class Playback:
     # ---- the player's news ------------------------------------------------------------
 
     def player_event(self, event: PlayerEvent) -> None:
-        queued = self._queued
+        queued = self._next.queued
         if queued is not None and event.token == queued.token:
             if event.kind is PlayerEventKind.PLAYING:
                 queued.began = event.t                   # in the stream; heard a moment later
             elif event.kind is PlayerEventKind.ERROR:
-                self._queued = None
+                self._next.queued = None
                 self.mark_unplayable(queued.song, "The file could not be played.")
                 if self.current is not None:
-                    self._prepare_next(self.current)     # another, at once
+                    self._next.prepare(self.current.token)     # another, at once
             return
         current = self.current
         if current is None or event.token != current.token:
@@ -417,14 +366,14 @@ class Playback:
         times = []
         if self.state is PlaybackState.PLAYING:
             times += [now + TICK_PLAYING_S, self._next_save]
-        if (self._queued is not None and self._queued.began is not None) or self._player.starting:
+        if (self._next.queued is not None and self._next.queued.began is not None) or self._player.starting:
             times.append(now + FOLLOW_CHECK_S)
         if self._pending_finish is not None:
             times.append(self._pending_finish)
         return min(times) if times else None
 
     def tick(self, now: float) -> None:
-        queued = self._queued
+        queued = self._next.queued
         if queued is not None and queued.began is not None and self._player.token_at_output() == queued.token:
             self._follow(queued, now)
         current = self.current
@@ -434,9 +383,10 @@ class Playback:
                 self._save_progress()
             # Only once this song has begun: until then, what follows a song that gives no
             # sound is the kiosk's decision (the same song from its start, or another).
-            if self._queued is None and self._prepared_for != current.token and current.playing_since is not None \
-                    and current.position >= current.song.duration - PREPARE_S:
-                self._prepare_next(current)
+            next_song = self._next
+            if next_song.queued is None and next_song.prepared_for != current.token \
+                    and current.playing_since is not None and current.position >= current.song.duration - PREPARE_S:
+                self._next.prepare(current.token)
         self._player.tidy()
         if self._pending_finish is not None and now >= self._pending_finish:
             self._pending_finish = None
