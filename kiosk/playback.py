@@ -308,13 +308,7 @@ class Playback:
         expected = current.song.duration - current.start_offset
         if ran < EARLY_END_S and expected > 2.0:
             if current.start_offset > 0:
-                # Some formats cannot start part-way: the same play goes on, from the start.
-                log.info("Could not resume %s part-way; playing it from the start.", current.song.title)
-                self._mixer.begin_song(self.config.volume.change_fade_s)
-                current.token = self._player.play(current.path, 0.0, self._gain_db(current.song))
-                current.start_offset = current.position = 0.0
-                current.started = self._clock()
-                current.playing_since = None
+                self._from_the_start(current)
             else:
                 self._failed(current, "The file ended at once without any sound.")
             return
@@ -327,17 +321,20 @@ class Playback:
 
     def _failed(self, current: Current, reason: str) -> None:
         if current.start_offset > 0:
-            # Some formats cannot start part-way: the same play goes on, from the start.
-            log.info("Could not resume %s part-way; playing it from the start.", current.song.title)
-            self._mixer.begin_song(self.config.volume.change_fade_s)
-            current.token = self._player.play(current.path, 0.0, self._gain_db(current.song))
-            current.start_offset = current.position = 0.0
-            current.started = self._clock()
-            current.playing_since = None
+            self._from_the_start(current)
             return
         self.end_current(PlayEnd.ERROR)
         self.mark_unplayable(current.song, reason)
         self.play_next(self.config.volume.change_fade_s)
+
+    def _from_the_start(self, current: Current) -> None:
+        """Some formats cannot start part-way: the same play goes on, from the start."""
+        log.info("Could not resume %s part-way; playing it from the start.", current.song.title)
+        self._mixer.begin_song(self.config.volume.change_fade_s)
+        current.token = self._player.play(current.path, 0.0, self._gain_db(current.song))
+        current.start_offset = current.position = 0.0
+        current.started = self._clock()
+        current.playing_since = None
 
     def mark_unplayable(self, song: library.SongFile, reason: str) -> None:
         log.warning("Skipping %s: %s", song.describe(), reason)
