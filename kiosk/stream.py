@@ -7,8 +7,8 @@ writes the songs into it one after another, sample after sample.
 
 Each song is decoded by libvlc itself (the same plugins as the output: whatever ingest
 accepted plays), through an equalizer whose preamp is the song's gain, so that the gain is
-in the samples from the first one. The decoded sound
-comes through a pipe, which paces the decoder: it runs only as far ahead as we read.
+in the samples from the first one. The decoded sound comes through a pipe, which paces the
+decoder: it runs only as far ahead as we read.
 
 Who calls what: the output's input thread calls `Stream.read` (VLC's media callbacks);
 the kiosk's thread calls `queue`, `replace`, `open_gate` and `close`. Neither ever calls
@@ -226,8 +226,13 @@ class Stream:
         """Where the output is (VLC's clock, in ms of the stream): a sound card whose clock
         runs faster than ours is never starved."""
         if ms > 0:
+            frame = ms * RATE / 1000.0
             with self._lock:
-                self._heard = (ms * RATE / 1000.0, time.monotonic())
+                self._heard = (frame, time.monotonic())
+                # Songs the output has gone past are never asked about again: a stream that
+                # plays for months must not keep every song it ever played.
+                passed = sum(1 for placed in self.placed[1:] if placed.frame <= frame)
+                self.placed = self.placed[passed:]
 
     def _room(self) -> int:
         """Frames the stream may still write now: `_lead` seconds past where the output is
@@ -303,7 +308,7 @@ class Stream:
             # VLC starts its output once it holds its caching's worth: give that much
             # silence at once (the first sound comes out without waiting), then at its pace.
             if self.frames < self._caching_frames or not self._gate.wait(0.005):
-                silence = self._silence(min(size, GATE_CHUNK))
+                silence = bytes(min(size, GATE_CHUNK) // FRAME * FRAME)
                 with self._lock:
                     self.frames += len(silence) // FRAME
                 return silence
@@ -382,10 +387,6 @@ class Stream:
             self._notify(ended.token, StreamNews.LAST)
         return False
 
-    @staticmethod
-    def _silence(size: int) -> bytes:
-        return bytes(size - size % FRAME)
-
     @property
     def token(self) -> int | None:
         """The token of the song being written now."""
@@ -394,8 +395,5 @@ class Stream:
 
     def playing_at(self, frame: int) -> Placed | None:
         """The song whose samples are at `frame` of the stream."""
-        here = None
-        for placed in self.placed:
-            if placed.frame <= frame:
-                here = placed
-        return here
+        before = [placed for placed in self.placed if placed.frame <= frame]
+        return before[-1] if before else None
