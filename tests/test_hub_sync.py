@@ -4,6 +4,7 @@ credentials, tampered media."""
 from __future__ import annotations
 
 import json
+import logging
 import urllib.error
 import urllib.request
 
@@ -129,7 +130,8 @@ def test_state_is_conditional_and_wrong_or_revoked_credentials_get_nothing(hub, 
         assert status == 401 and b"Mary" not in body
 
 
-def test_tampered_media_is_refused_and_fetched_again(hub, box_a):
+def test_tampered_media_is_refused_and_fetched_again(hub, box_a, caplog):
+    caplog.set_level(logging.INFO)
     home = hub.home("Rose House")
     mary = hub.resident("Mary", home)
     sid = hub.song(mary, 440, "Mary One", seconds=3)
@@ -143,9 +145,9 @@ def test_tampered_media_is_refused_and_fetched_again(hub, box_a):
     box_a.start_agent()
     wait_for(lambda: box_a.db.execute("SELECT value FROM sync_state WHERE key = 'applied'").fetchone(), 10,
              "the state applied")
-    # It keeps refusing the wrong bytes: no song, no file.
-    import time
-    time.sleep(1.0)
+    # It keeps refusing the wrong bytes: no song, no file, after two refusals as after one.
+    wait_for(lambda: sum("do not match the song's fingerprint" in r.getMessage() for r in caplog.records) >= 2,
+             20, "the wrong bytes refused twice")
     assert box_a.songs(mary.id) == [] and name not in box_a.files()
     (hub.media / name).write_bytes(good)
     wait_for(lambda: box_a.songs(mary.id), 20, "the song arrives once the right bytes are served")
